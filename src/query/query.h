@@ -1,0 +1,66 @@
+/*
+ * query.h — konseki's Arkime-like expression language.
+ *
+ *   ip.dst == 10.1.0.0/16 && port.dst == [445, 3389] && !(proto == udp)
+ *   community_id == "1:abc…"   tls.sni == *.dropbox.com   http.uri == /\.ps1$/
+ *   vlan == EXISTS!            bytes > 10M                duration >= 1h
+ *
+ * query_parse() builds a typed, backend-neutral plan once (fields resolved,
+ * values parsed: addresses, CIDRs, numbers with units, flag names, wildcards,
+ * regexes).  Each store compiles the plan to its own SQL with parameters
+ * (query_compile_sqlite): a query string never becomes SQL text.
+ */
+#ifndef KONSEKI_QUERY_QUERY_H
+#define KONSEKI_QUERY_QUERY_H
+
+#include "core/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUERY_MAX_LEN 65536   /* bytes of expression text */
+#define QUERY_MAX_DEPTH 64    /* nesting of ( ) and ! */
+#define QUERY_MAX_NODES 4096
+
+struct query_error {
+    int col;                  /* 1-based column of the offending token (0 = whole query) */
+    char msg[256];
+};
+
+struct query;                 /* opaque plan; owned by the caller, query_free() */
+
+/* 0 or KS_EINVAL (err filled) / KS_ENOMEM.  An empty or all-blank text matches everything. */
+int query_parse(const char *text, struct query **out, struct query_error *err);
+void query_free(struct query *q);
+
+enum qparam_type { QP_INT, QP_REAL, QP_TEXT, QP_BLOB };
+struct qparam {
+    enum qparam_type type;
+    int64_t i;
+    double d;
+    const void *p;            /* TEXT (NUL-terminated) or BLOB bytes; owned by the query */
+    size_t len;
+};
+
+/*
+ * SQLite: append a boolean SQL expression over the `sessions` table's columns
+ * (docs/store.md) to *sql, using only '?' placeholders for values, and return
+ * the values in order.  *params is owned by the query (valid until query_free).
+ * Regexes compile to konseki_regexp(?, column); see query_sqlite_register().
+ */
+int query_compile_sqlite(const struct query *q, struct buf *sql, const struct qparam **params,
+                         size_t *nparams);
+
+/* Register konseki_regexp(pattern, value) (PCRE2, compiled once per pattern) on a sqlite3 *. */
+int query_sqlite_register(void *sqlite3_db);
+
+/* Names of every field the language knows with its aliases, for `konseki query --fields`. */
+struct query_field_doc {
+    const char *name;         /* canonical (ECS where ECS has one) */
+    const char *aliases;      /* space separated */
+    const char *type;         /* ip, port, int, text, time, duration, flags, proto */
+    const char *help;
+};
+const struct query_field_doc *query_fields(size_t *n);
+
+#endif
