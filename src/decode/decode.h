@@ -62,7 +62,12 @@ struct decoded {
     uint32_t l3_off;       /* offset of the IP header in the packet */
     uint32_t l3_len;       /* IP datagram length from its header (may exceed what was captured) */
     uint32_t l4_off;       /* offset of the transport header (after extension headers) */
-    /* fragments (DEC_FRAGMENT): IPv4 id or IPv6 Fragment header id */
+    /*
+     * fragments (DEC_FRAGMENT): IPv4 id or IPv6 Fragment header id.  For a fragment,
+     * proto is the IPv4 protocol / the Fragment header's Next Header, no transport
+     * header is parsed, and l4_off = payload_off = the first byte of fragment data
+     * (payload_len / payload_wire its captured / on-the-wire size).
+     */
     uint32_t frag_id;
     uint32_t frag_offset;  /* bytes */
     uint8_t frag_more;
@@ -78,7 +83,11 @@ struct decoded {
     uint32_t payload_wire; /* payload bytes per the IP length (what was on the wire) */
 };
 
-/* Decode one packet.  Returns an enum dec_verdict; *d is filled as far as decoding got. */
+/*
+ * Decode one packet.  Returns an enum dec_verdict; *d is filled as far as decoding got.
+ * A datagram cut by the snaplen is still DEC_OK (payload_len < payload_wire):
+ * DEC_PAYLOAD_TRUNC is never returned here, it is for the caller to count such packets.
+ */
 int decode_packet(uint32_t linktype, const uint8_t *p, uint32_t caplen, struct decoded *d);
 /*
  * Decode from the IP header on (after reassembly: p is a whole IP datagram).

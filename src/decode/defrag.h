@@ -23,7 +23,8 @@ struct pkt_ref {
 };
 
 struct defrag_cfg {
-    size_t max_bytes;          /* fragment payload bytes held at most (default 64 MiB) */
+    size_t max_bytes;          /* bytes held at most, fragment data plus bookkeeping
+                                  (default 64 MiB) */
     int64_t timeout_ns;        /* default 30 s */
     uint32_t max_frags;        /* fragments per datagram at most (default 256) */
 };
@@ -51,6 +52,11 @@ void defrag_free(struct defrag *df);
  * Offer a fragment: pkt/caplen is the whole frame, d is what decode_packet said
  * (DEC_FRAGMENT).  Returns 1 and fills *res when this fragment completes a
  * datagram, 0 when held, <0 when dropped (bad fragment; counted).
+ * After 0 the frame's ref always comes back, in a result or through the drop
+ * callback (possibly at once, when memory is short); after <0 it never does, the
+ * caller keeps the frame as a lone packet (defrag_free without defrag_flush drops
+ * held refs silently).  The callback must not call back into df.
+ * Packet time in ref also expires old datagrams (as defrag_expire would).
  */
 int defrag_add(struct defrag *df, const uint8_t *pkt, uint32_t caplen, const struct decoded *d,
                const struct pkt_ref *ref, struct defrag_result *res);
@@ -59,6 +65,7 @@ void defrag_expire(struct defrag *df, int64_t now_ns);
 /* Give up on everything held (end of input). */
 void defrag_flush(struct defrag *df);
 const struct defrag_stats *defrag_stats(const struct defrag *df);
+/* Bytes charged against max_bytes: fragment data, kept headers and bookkeeping. */
 size_t defrag_bytes_held(const struct defrag *df);
 
 #endif
