@@ -22,10 +22,10 @@ void buf_release(struct buf *b)
 
 int buf_reserve(struct buf *b, size_t n)
 {
-    if (n <= b->alloc - b->len)
-        return 0;
     if (n > b->cap || b->len > b->cap - n)
         return KS_ELIMIT;
+    if (n <= b->alloc - b->len)
+        return 0;
     size_t want = b->len + n, na = b->alloc ? b->alloc : 64;
     while (na < want)
         na = na > SIZE_MAX / 2 ? want : na * 2;

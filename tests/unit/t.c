@@ -19,9 +19,9 @@ static struct t_case t_cases[T_MAX];
 static int t_ncases;
 static int t_cur_failed, t_cur_skipped;
 static const char *t_cur_name;
-static char t_root[PATH_MAX];
+static char t_root[PATH_MAX + 32];
 static char t_tmp_root[PATH_MAX];
-static char t_tmp_cur[PATH_MAX];
+static char t_tmp_cur[PATH_MAX + 32];
 static int t_tmp_seq;
 
 void t_register(const char *name, const char *file, t_fn fn)
@@ -59,7 +59,7 @@ const char *t_srcdir(void)
 
 const char *t_corpus(void)
 {
-    static char path[PATH_MAX + 32];
+    static char path[PATH_MAX + 64];
     struct stat st;
     const char *env = getenv("KONSEKI_CORPUS");
     if (env && *env)

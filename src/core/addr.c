@@ -1,0 +1,37 @@
+#include "core/addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static const uint8_t v4prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+void addr_to16(int ipver, const uint8_t *in, uint8_t out[16])
+{
+    if (ipver == 4) {
+        memcpy(out, v4prefix, 12);
+        memcpy(out + 12, in, 4);
+    } else {
+        memcpy(out, in, 16);
+    }
+}
+
+int addr_is_v4mapped(const uint8_t a[16])
+{
+    return memcmp(a, v4prefix, 12) == 0;
+}
+
+void addr_format16(const uint8_t a[16], char *dst, size_t n)
+{
+    if (addr_is_v4mapped(a))
+        snprintf(dst, n, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+    else if (!inet_ntop(AF_INET6, a, dst, (socklen_t)n) && n)
+        dst[0] = '\0';
+}
+
+void addr_format(int ipver, const uint8_t *a, char *dst, size_t n)
+{
+    uint8_t t[16];
+    addr_to16(ipver, a, t);
+    addr_format16(t, dst, n);
+}
