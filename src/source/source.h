@@ -54,6 +54,12 @@ struct source;
  * capture: msg says what it starts with) and writes one line into msg.
  */
 int source_open_file(struct source **out, const char *path, char *msg, size_t msglen);
+/*
+ * The same over a capture held in memory (tests, fuzzing); name is used in messages.
+ * data is not copied: it must stay valid and unchanged until source_close().
+ */
+int source_open_mem(struct source **out, const uint8_t *data, size_t len, const char *name,
+                    char *msg, size_t msglen);
 /* 1 = *pkt filled, 0 = clean end of input, <0 = KS_ETRUNC / KS_ECORRUPT / KS_EIO (see source_error). */
 int source_next(struct source *s, struct packet *pkt);
 /* "FILE: offset N, packet M: what is wrong" for the last error, "" if none. */
