@@ -1,0 +1,298 @@
+/*
+ * gen.h — internals of konseki-gen, the deterministic traffic generator.
+ *
+ * The idea: every session is a small state machine (struct sess) that yields
+ * packet descriptions (struct pdesc) in its own time order from its own PRNG.
+ * A heap merges the live sessions by timestamp; the wire module turns each
+ * description into link + IP + transport bytes with correct lengths and
+ * checksums, straight into a large output buffer.
+ *
+ * Because a session depends only on its own state, a copy of it can be run
+ * ahead without writing anything (the "dry run"): that gives the ground-truth
+ * record (packets, bytes, first/last time) at the moment the session starts,
+ * so truth lines come out in start order, --size knows exactly how big the file
+ * will be, and every session of the real run is checked against its truth
+ * line when it ends.
+ *
+ * Nothing that reaches the output reads the clock, rand() or libm: the same
+ * arguments give the same bytes on every machine.
+ */
+#ifndef KONSEKI_TOOLS_GEN_GEN_H
+#define KONSEKI_TOOLS_GEN_GEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------------------ PRNG (gen_rand.c) */
+
+/* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
+struct rng {
+    uint64_t s[4];
+};
+
+void gen_rng_seed(struct rng *r, uint64_t seed);
+uint64_t gen_rng_next(struct rng *r);
+/* Uniform in [0, n); n = 0 gives 0. */
+uint32_t gen_rng_below(struct rng *r, uint32_t n);
+/* Uniform in [lo, hi]. */
+uint64_t gen_rng_range(struct rng *r, uint64_t lo, uint64_t hi);
+/* 1 with probability permille / 1000. */
+int gen_rng_chance(struct rng *r, uint32_t permille);
+/* Roughly log-uniform in [lo, hi] (integer only: a uniform bit length, then a uniform value). */
+uint64_t gen_rng_logu(struct rng *r, uint64_t lo, uint64_t hi);
+/* Seed child from parent (both go on independently). */
+void gen_rng_split(struct rng *parent, struct rng *child);
+void gen_rng_fill(struct rng *r, uint8_t *p, size_t n);
+/* Skewed index in [0, n): low indexes are popular (minimum of three uniforms). */
+uint32_t gen_rng_popular(struct rng *r, uint32_t n);
+
+/* ------------------------------------------------------------------ world (gen_world.c) */
+
+enum gen_os { OS_LINUX, OS_WINDOWS, OS_MAC, OS_NET };
+
+struct host {
+    uint8_t v4[4];
+    uint8_t v6[16];
+    uint8_t has_v6;
+    uint8_t mac[6];
+    uint8_t os;     /* enum gen_os: TCP options, TTL, ephemeral ports, ping payload */
+    uint8_t ttl;    /* TTL / hop limit of its packets as they reach the capture point */
+    uint8_t subnet; /* 0 = remote (frames carry the router's MAC), else a local subnet */
+    uint8_t nvlan;  /* tags of its subnet on the captured trunk (outer first) */
+    uint16_t vlan[2];
+    uint16_t next_port;  /* ephemeral port allocator (clients) */
+    uint8_t agent;       /* index of its browser user agent / TLS client profile */
+    int64_t quiet_until; /* no new ping from this host before then (see gen_spawn_mix) */
+    char name[64];       /* DNS name (servers), "" for clients */
+};
+
+struct world {
+    struct host *clients;
+    uint32_t nclients;
+    struct host *web; /* external HTTPS servers, most popular first */
+    uint32_t nweb;
+    struct host *plain; /* external plain-HTTP servers (updates, OCSP, captive checks) */
+    uint32_t nplain;
+    struct host resolver[2];
+    struct host intranet; /* internal web server */
+    struct host syslog;   /* internal syslog collector */
+    struct host ntp[3];   /* external NTP pool servers */
+    struct host router;   /* default gateway: MAC of every remote endpoint */
+    uint32_t scanner;     /* index into clients[] of the host that scans */
+    uint8_t *pool;        /* random bytes: encrypted / binary payloads */
+    size_t pool_len;      /* usable length; GEN_POOL_SLACK more bytes follow */
+    char *text;           /* printable words: HTML-ish bodies, syslog text */
+    size_t text_len;      /* usable length; GEN_POOL_SLACK more bytes follow */
+};
+
+#define GEN_POOL_SLACK 65536
+
+int gen_world_init(struct world *w, uint64_t seed);
+void gen_world_release(struct world *w);
+/* Next ephemeral source port of h (Linux 32768-60999, Windows/macOS 49152-65535). */
+uint16_t gen_world_port(struct host *h, struct rng *r);
+
+/* ------------------------------------------------------------------ sessions (gen_sess.c) */
+
+enum gen_kind { K_HTTP, K_TLS, K_DNS, K_NTP, K_SYSLOG, K_ICMP, K_SCAN, K_REJECT, K__COUNT };
+enum gen_variant { V_NORMAL, V_LONG, V_REUSE, V_BULK, V_UPLOAD };
+enum gen_close { C_NONE, C_FIN, C_RST };
+enum gen_body { BODY_RAW, BODY_TEXT, BODY_TLS };
+/* TCP option layouts (struct pdesc.opt). */
+enum gen_opt { OPT_NONE, OPT_SYN, OPT_SYNACK, OPT_TS, OPT_SCAN };
+
+#define GEN_LIT_MAX 1536
+/* A full TLS application_data record: header + 2^14 + content type + 16-byte AEAD tag. */
+#define GEN_TLS_REC (5u + 16384u + 17u)
+#define GEN_NOTE_MAX 384
+
+/*
+ * One application message in one direction: literal bytes (headers, handshake,
+ * DNS message …) followed by body_len generated bytes.  TCP cuts it into
+ * segments; UDP and ICMP send it whole.
+ */
+struct msg {
+    uint32_t lit_len;
+    uint32_t body_len;
+    uint32_t sent;      /* bytes already put in segments */
+    uint32_t body_seed; /* where in the pool the body starts */
+    uint8_t body_type;  /* enum gen_body */
+    uint8_t lit[GEN_LIT_MAX];
+};
+
+/* One packet to write. */
+struct pdesc {
+    int64_t ts;    /* ns, already quantised to the output resolution */
+    uint8_t dir;   /* 0 = initiator → responder */
+    uint8_t flags; /* TCP flags */
+    uint8_t opt;   /* enum gen_opt */
+    uint8_t frag;  /* 1: an IP fragment of the datagram in m[dir] */
+    uint8_t frag_more;
+    uint16_t win;
+    uint32_t seq, ack; /* TCP; ICMP echo: seq in seq */
+    uint32_t off, len; /* payload = m[dir] bytes [off, off + len) */
+    uint32_t frag_off; /* fragment: offset into the IP payload (a multiple of 8) */
+    uint32_t frag_len; /* fragment: bytes of IP payload in this frame */
+};
+
+struct tstats {
+    int64_t first, last;
+    uint64_t pkts[2], bytes[2], payload[2];
+    uint32_t frags;
+};
+
+struct sess {
+    uint64_t id; /* creation order, for tie-breaks */
+    struct rng rng;
+    struct host *cli, *srv;
+    uint8_t ipver, proto; /* 4/6; 6, 17, 1, 58 */
+    uint8_t kind, variant, close_how, profile;
+    uint16_t cport, sport; /* ICMP: cport = echo identifier */
+    uint8_t caddr[16], saddr[16];
+    uint16_t vlan[2];
+    uint8_t nvlan;
+    uint8_t ttl[2];
+    uint32_t flowlabel[2];
+    /* timing */
+    int64_t t;            /* unquantised time of the next packet */
+    int64_t rtt;          /* as seen from the capture point (next to the client) */
+    int64_t end_at;       /* V_LONG: keep exchanging until then */
+    uint32_t ns_per_byte; /* bottleneck pacing of bulk segments */
+    int state;
+    int done;
+    /* TCP */
+    uint32_t isn[2], nxt[2];
+    uint16_t mss;     /* payload bytes per full segment */
+    uint16_t srv_mss; /* MSS the server advertises */
+    uint16_t win[2], synwin[2];
+    uint8_t ts_ok;
+    uint8_t unacked[2]; /* segments received by side i that it has not acked */
+    uint8_t cur, closer, after, acker;
+    uint8_t reuse_left; /* V_REUSE: a follow-up on the same 5-tuple is still to come */
+    uint8_t want_ok;    /* HTTP: always answer 200 (fixed scenarios) */
+    uint8_t scan_syn;   /* SYN with nmap's options (MSS only, window 1024) */
+    uint16_t nex, ex;   /* exchanges planned / done */
+    int64_t gap_left;   /* pacing still owed after an interleaved ACK */
+    /* UDP / ICMP */
+    uint16_t reps, rep; /* echo pairs */
+    uint8_t nfrags, fragi, answered;
+    /* build-time state (only the real run touches it; never changes sizes) */
+    uint16_t ipid[2];
+    uint32_t tsbase[2], last_tsval[2];
+    /* ground truth */
+    char note[GEN_NOTE_MAX]; /* extra JSON members: ,"sni":"…" */
+    size_t note_len;
+    uint32_t req_size[2];  /* plan: request body / record bytes, [lo, hi] */
+    uint32_t resp_size[2]; /* plan: response body / record bytes, [lo, hi] */
+    struct tstats st;      /* accumulated by the real run */
+    struct tstats plan;    /* what the dry run said (the truth line) */
+    struct msg m[2];
+};
+
+struct gen_cfg {
+    int link;   /* enum gen_link */
+    int format; /* enum gen_format */
+    int64_t tq; /* timestamp quantum in ns (1000 for µs pcap) */
+    int mix;    /* enum gen_mix */
+};
+
+enum gen_mix { MIX_DEFAULT, MIX_BULK, MIX_SMALL };
+
+/*
+ * Step s once: fill *d with its next packet.  Returns 1 if more packets follow,
+ * 0 if that was the last.  Uses only s (and the read-only world).
+ */
+int gen_sess_step(struct sess *s, const struct world *w, const struct gen_cfg *c, struct pdesc *d);
+/* Quantised time of the next packet. */
+static inline int64_t gen_sess_key(const struct sess *s, const struct gen_cfg *c)
+{
+    return s->t - s->t % c->tq;
+}
+
+/* Session factory: the spawner pushes what it creates through this callback. */
+typedef int (*gen_push_fn)(void *ctx, struct sess *s);
+
+/*
+ * Create the sessions of one arrival of the mix at time t (1 or more: a web
+ * visit is a DNS lookup then a connection; a scan is a burst of probes).
+ */
+int gen_spawn_mix(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                  uint64_t *next_id, gen_push_fn push, void *ctx);
+/* Fixed scenarios: "basic", "long", "frag".  Returns KS_EINVAL for an unknown name. */
+int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *c, struct rng *r,
+                       int64_t t, uint64_t *next_id, gen_push_fn push, void *ctx);
+/* The follow-up of a V_REUSE session that just ended (same 5-tuple, new ISNs), or NULL. */
+struct sess *gen_sess_reuse_next(struct sess *done, const struct gen_cfg *c, uint64_t id);
+void gen_sess_free(struct sess *s);
+
+const char *gen_sess_kind_name(int kind);
+const char *gen_sess_variant_name(int variant);
+const char *gen_sess_close_name(int close_how);
+
+/* ------------------------------------------------------------------ application bytes (gen_app.c)
+ */
+
+/* Request in m (body = POST body size, 0 = GET); with_note adds host/method/uri to s->note. */
+void gen_app_http_request(struct sess *s, struct msg *m, uint32_t body, int with_note);
+void gen_app_http_response(struct sess *s, struct msg *m, uint32_t body, int with_note);
+void gen_app_tls_client_hello(struct sess *s, struct msg *m, int with_note);
+void gen_app_tls_server_flight(struct sess *s, struct msg *m, uint32_t encrypted);
+/* Encrypted application data: `bytes` of TLS records; first = include CCS + Finished. */
+void gen_app_tls_data(struct sess *s, struct msg *m, uint32_t bytes, int client_first);
+/* DNS query and answer for name; qtype 1 (A) or 28 (AAAA); target gives the addresses. */
+void gen_app_dns(struct sess *s, const char *name, uint16_t qtype, const struct host *target,
+                 int nxdomain);
+void gen_app_ntp(struct sess *s, int64_t t);
+void gen_app_syslog(struct sess *s, uint32_t size, int64_t t);
+void gen_app_icmp_data(struct sess *s, int64_t t);
+/* "Mon, 15 Jan 2024 10:00:00 GMT" style date for HTTP. */
+void gen_app_http_date(int64_t ns, char *dst, size_t n);
+/* Append printf-style text to s->note (truncated at GEN_NOTE_MAX). */
+void gen_sess_note(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------ wire (gen_wire.c) */
+
+enum gen_link { LINK_ETH, LINK_SLL, LINK_SLL2, LINK_RAW, LINK_NULL };
+enum gen_format { FMT_PCAP, FMT_PCAP_NS, FMT_PCAPNG };
+
+/* Largest frame we build: jumbo-free Ethernet + 2 tags, far below this. */
+#define WIRE_MAX_FRAME 2048
+
+uint32_t gen_wire_linktype(int link);
+/* Bytes of the frame for d (same layout gen_wire_build writes). */
+uint32_t gen_wire_frame_len(const struct sess *s, const struct gen_cfg *c, const struct pdesc *d);
+/* Application payload bytes carried by the frame for d (for the truth counters). */
+uint32_t gen_wire_payload_len(const struct sess *s, const struct pdesc *d);
+/* Record bytes in the output file for a frame of len bytes. */
+uint32_t gen_wire_record_len(const struct gen_cfg *c, uint32_t len);
+/* Write the frame for d into dst (at least WIRE_MAX_FRAME bytes); returns its length. */
+uint32_t gen_wire_build(uint8_t *dst, struct sess *s, const struct world *w,
+                        const struct gen_cfg *c, const struct pdesc *d);
+/* Copy bytes [off, off + n) of message m into dst. */
+void gen_wire_msg_bytes(const struct msg *m, const struct world *w, uint32_t off, uint32_t n,
+                        uint8_t *dst);
+/* RFC 1071 one's-complement sum helpers. */
+uint64_t gen_wire_sum(uint64_t acc, const uint8_t *p, size_t n);
+uint16_t gen_wire_fold(uint64_t acc);
+
+/* Output file: a large buffer in front of a file descriptor. */
+struct out {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t total; /* bytes written so far (including buffered) */
+    int err;        /* sticky errno */
+};
+
+int gen_out_open(struct out *o, const char *path, size_t cap);
+/* Write the file header (pcap global header or pcapng SHB + IDB). */
+int gen_out_header(struct out *o, const struct gen_cfg *c);
+/* Append one packet: frame built in place.  Returns 0 or a negative KS_* code. */
+int gen_out_packet(struct out *o, struct sess *s, const struct world *w, const struct gen_cfg *c,
+                   const struct pdesc *d, uint32_t *frame_len);
+int gen_out_close(struct out *o);
+/* Bytes of the file header for c (for --size accounting). */
+uint32_t gen_out_header_len(const struct gen_cfg *c);
+
+#endif
