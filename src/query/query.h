@@ -51,7 +51,10 @@ struct qparam {
 int query_compile_sqlite(const struct query *q, struct buf *sql, const struct qparam **params,
                          size_t *nparams);
 
-/* Register konseki_regexp(pattern, value) (PCRE2, compiled once per pattern) on a sqlite3 *. */
+/*
+ * Register the SQL functions compiled queries call on a sqlite3 *: konseki_regexp(pattern,
+ * value) (PCRE2, compiled once per pattern) and konseki_inranges(set, address) (long CIDR lists).
+ */
 int query_sqlite_register(void *sqlite3_db);
 
 /* Names of every field the language knows with its aliases, for `konseki query --fields`. */

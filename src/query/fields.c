@@ -1,0 +1,206 @@
+/*
+ * fields.c — the one table of query fields: names, aliases, types, help, and the `sessions`
+ * columns each compiles to (docs/store.md).
+ *
+ * Canonical names follow ECS (Elastic Common Schema, https://www.elastic.co/guide/en/ecs/current/)
+ * where ECS has the concept; konseki.* otherwise.  Aliases are the Arkime and Zeek spellings
+ * people already type.  Column expressions are fixed SQL text from this table and never contain
+ * input.
+ */
+#include "query/query_int.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#define NS_S 1000000000LL
+
+/*
+ * X(name, aliases, type, help, kind, col0, col1, ncols, nullable, unit_ns, alias_unit_ns)
+ * `type` is what query_fields() shows; `kind` is what values.c and sqlite.c act on.
+ */
+#define QUERY_FIELDS(X)                                                                            \
+    X("source.ip", "ip.src src.ip", "ip", "initiator address; IPv4, IPv6, CIDR, lists",           \
+      QF_IP, "src_ip", NULL, 1, 0, 0, 0)                                                           \
+    X("destination.ip", "ip.dst dst.ip", "ip", "responder address; IPv4, IPv6, CIDR, lists",      \
+      QF_IP, "dst_ip", NULL, 1, 0, 0, 0)                                                           \
+    X("ip", "", "ip", "either address (initiator or responder)", QF_IP, "src_ip", "dst_ip", 2, 0, \
+      0, 0)                                                                                        \
+    X("source.port", "port.src src.port", "port", "initiator port (ICMP: type)", QF_PORT,         \
+      "src_port", NULL, 1, 0, 0, 0)                                                                \
+    X("destination.port", "port.dst dst.port", "port", "responder port (ICMP: code)", QF_PORT,    \
+      "dst_port", NULL, 1, 0, 0, 0)                                                                \
+    X("port", "", "port", "either port", QF_PORT, "src_port", "dst_port", 2, 0, 0, 0)             \
+    X("network.transport", "proto ip.protocol", "proto",                                           \
+      "IP protocol: tcp udp icmp (= 1 and 58) icmp6 sctp gre esp ah igmp, or a number",           \
+      QF_PROTO, "proto", NULL, 1, 0, 0, 0)                                                         \
+    X("network.type", "ip.version ipver", "ipver", "ipv4 or ipv6 (or 4, 6)", QF_IPVER, "ipver",   \
+      NULL, 1, 0, 0, 0)                                                                            \
+    X("network.vlan.id", "vlan vlan.id", "int", "802.1Q VLAN id, outer or inner tag (0-4095)",    \
+      QF_VLAN, "vlan", "vlan2", 2, 1, 0, 0)                                                        \
+    X("network.bytes", "bytes", "int", "frame bytes both ways; 10k 1.5M 2G (powers of 1000)",     \
+      QF_INT, "(src_bytes + dst_bytes)", NULL, 1, 0, 0, 0)                                         \
+    X("source.bytes", "bytes.src", "int", "frame bytes initiator to responder", QF_INT,           \
+      "src_bytes", NULL, 1, 0, 0, 0)                                                               \
+    X("destination.bytes", "bytes.dst", "int", "frame bytes responder to initiator", QF_INT,      \
+      "dst_bytes", NULL, 1, 0, 0, 0)                                                               \
+    X("network.packets", "packets", "int", "packets both ways", QF_INT,                           \
+      "(src_pkts + dst_pkts)", NULL, 1, 0, 0, 0)                                                   \
+    X("source.packets", "packets.src", "int", "packets initiator to responder", QF_INT,           \
+      "src_pkts", NULL, 1, 0, 0, 0)                                                                \
+    X("destination.packets", "packets.dst", "int", "packets responder to initiator", QF_INT,      \
+      "dst_pkts", NULL, 1, 0, 0, 0)                                                                \
+    X("konseki.payload.bytes", "databytes", "int", "transport payload bytes both ways", QF_INT,   \
+      "(src_payload + dst_payload)", NULL, 1, 0, 0, 0)                                             \
+    X("konseki.payload.bytes.src", "databytes.src", "int",                                         \
+      "transport payload bytes initiator to responder", QF_INT, "src_payload", NULL, 1, 0, 0, 0)   \
+    X("konseki.payload.bytes.dst", "databytes.dst", "int",                                         \
+      "transport payload bytes responder to initiator", QF_INT, "dst_payload", NULL, 1, 0, 0, 0)   \
+    X("event.duration", "duration", "duration",                                                    \
+      "last minus first packet time; units ns us ms s m h d w (1h30m); a bare number is "          \
+      "nanoseconds for event.duration (ECS) and seconds for duration",                             \
+      QF_DURATION, "(last_ns - first_ns)", NULL, 1, 0, 1, NS_S)                                    \
+    X("tcp.flags", "konseki.tcp.flags", "flags",                                                   \
+      "TCP flags seen either way: fin syn rst psh ack urg ece cwr (that flag set), a list (any "   \
+      "of them), or a number (all of its bits set; 0 = none)",                                     \
+      QF_FLAGS, "tcp_flags", NULL, 1, 1, 0, 0)                                                     \
+    X("konseki.tcp.state", "tcp.state", "text", "Zeek conn_state: SF S0 REJ RSTO …", QF_TEXT,     \
+      "tcp_state", NULL, 1, 1, 0, 0)                                                               \
+    X("konseki.tcp.history", "tcp.history", "text", "Zeek history letters (ShADadFf)", QF_TEXT,   \
+      "tcp_history", NULL, 1, 1, 0, 0)                                                             \
+    X("network.community_id", "community_id", "text", "Community ID v1 (1:…)", QF_TEXT,           \
+      "community_id", NULL, 1, 1, 0, 0)                                                            \
+    X("event.id", "id", "id", "session id: 16 hex digits as printed, or a decimal integer",       \
+      QF_ID, "id", NULL, 1, 0, 0, 0)                                                               \
+    X("@timestamp", "event.start starttime time", "time",                                          \
+      "first packet; RFC 3339, epoch seconds, or 7d / 3h (that long before now)", QF_TIME,        \
+      "first_ns", NULL, 1, 0, 0, 0)                                                                \
+    X("event.end", "stoptime lasttime", "time", "last packet; same forms as @timestamp",          \
+      QF_TIME, "last_ns", NULL, 1, 0, 0, 0)                                                        \
+    X("konseki.end_reason", "end_reason", "text", "fin rst idle eof evicted active", QF_TEXT,     \
+      "end_reason", NULL, 1, 1, 0, 0)
+
+#define DOC_ROW(name, aliases, type, help, ...) {name, aliases, type, help},
+#define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)            \
+    {name, kind, {c0, c1}, ncols, nullable, unit, aunit},
+
+static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW)};
+static const struct qfield fields[] = {QUERY_FIELDS(SEM_ROW)};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+const struct query_field_doc *query_fields(size_t *n)
+{
+    *n = NFIELDS;
+    return docs;
+}
+
+const char *qfield_type(const struct qfield *f)
+{
+    return docs[f - fields].type;
+}
+
+/* Calls fn on every name and alias of field i; stops when fn returns non-zero. */
+static int each_name(size_t i, int (*fn)(const char *s, size_t n, void *ctx), void *ctx)
+{
+    if (fn(docs[i].name, strlen(docs[i].name), ctx))
+        return 1;
+    const char *a = docs[i].aliases;
+    while (*a) {
+        size_t n = strcspn(a, " ");
+        if (n && fn(a, n, ctx))
+            return 1;
+        a += n;
+        a += *a == ' ';
+    }
+    return 0;
+}
+
+struct find_ctx {
+    const char *name;
+    size_t len;
+    int hits; /* 1 = canonical, 2 = alias */
+};
+
+static int find_one(const char *s, size_t n, void *ctx)
+{
+    struct find_ctx *f = ctx;
+    f->hits++;
+    return n == f->len && strncasecmp(s, f->name, n) == 0;
+}
+
+const struct qfield *qfield_find(const char *name, int *is_alias)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        struct find_ctx c = {name, strlen(name), 0};
+        if (each_name(i, find_one, &c)) {
+            if (is_alias)
+                *is_alias = c.hits > 1;
+            return &fields[i];
+        }
+    }
+    return NULL;
+}
+
+/* Levenshtein distance, case-insensitive, of two short strings (both <= 64 bytes). */
+static size_t distance(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t row[65];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
+                                 tolower((unsigned char)b[j - 1]));
+            size_t best = sub;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+struct suggest_ctx {
+    const char *name;
+    size_t len, best;
+    const char *hit;
+    size_t hit_len;
+};
+
+static int suggest_one(const char *s, size_t n, void *ctx)
+{
+    struct suggest_ctx *c = ctx;
+    if (n > 64)
+        return 0;
+    size_t d = distance(c->name, c->len, s, n);
+    if (d < c->best) {
+        c->best = d;
+        c->hit = s;
+        c->hit_len = n;
+    }
+    return 0;
+}
+
+int qfield_suggest(const char *name, char *dst, size_t n)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 64)
+        return 0;
+    /* Close enough to be a typo: about one edit in four characters, one to three. */
+    size_t limit = (len + 2) / 4;
+    limit = limit < 1 ? 1 : limit > 3 ? 3 : limit;
+    struct suggest_ctx c = {name, len, limit + 1, NULL, 0};
+    for (size_t i = 0; i < NFIELDS; i++)
+        each_name(i, suggest_one, &c);
+    if (!c.hit || c.hit_len >= n)
+        return 0;
+    memcpy(dst, c.hit, c.hit_len);
+    dst[c.hit_len] = '\0';
+    return 1;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Sessions konseki stores vs the generator's ground truth.
+
+For several generated captures (every scenario, every link type and file
+format, a mixed day), ingest into a fresh store and require that every truth
+session appears exactly once with the same initiator, responder, ports,
+VLAN tags, per-direction packets / frame bytes / payload bytes and first/last
+timestamps (pieces of long sessions are summed), and that konseki has no
+session the truth lacks.  Prints "truth: N passed, N failed".
+"""
+import json, os, subprocess, sys, tempfile
+from collections import defaultdict
+from datetime import datetime, timezone
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+K = os.path.join(ROOT, BUILD, "konseki")
+GEN = os.path.join(ROOT, BUILD, "konseki-gen")
+
+CASES = [
+    ("basic-ethernet", ["--scenario", "basic"]),
+    ("basic-sll-ns", ["--scenario", "basic", "--link", "sll", "--format", "pcap-ns"]),
+    ("basic-sll2-pcapng", ["--scenario", "basic", "--link", "sll2", "--format", "pcapng"]),
+    ("basic-raw", ["--scenario", "basic", "--link", "raw"]),
+    ("basic-null", ["--scenario", "basic", "--link", "null"]),
+    ("frag", ["--scenario", "frag"]),
+    ("long", ["--scenario", "long"]),
+    ("mixed-3000", ["--sessions", "3000", "--duration", "6h"]),
+    ("small-2000", ["--mix", "small", "--sessions", "2000"]),
+]
+
+
+def ns(ts):
+    """RFC 3339 with up to 9 fraction digits -> integer ns."""
+    ts = ts.rstrip("Z")
+    if "." in ts:
+        base, frac = ts.split(".")
+        frac = (frac + "000000000")[:9]
+    else:
+        base, frac = ts, "0"
+    dt = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return int(dt.timestamp()) * 1_000_000_000 + int(frac)
+
+
+def key(proto, src, sport, dst, dport, vlan):
+    return (proto, src, sport, dst, dport, tuple(vlan))
+
+
+def main():
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="konseki-truth.") as tmp:
+        for name, args in CASES:
+            pcap, truth, store = (os.path.join(tmp, name + x) for x in (".pcap", ".truth", ".store"))
+            subprocess.run([GEN, "--seed", "99", *args, "-o", pcap, "--truth", truth], check=True)
+            subprocess.run([K, "ingest", "-q", "--store", store, pcap], check=True)
+            out = subprocess.run([K, "query", "--store", store, "--json"], check=True,
+                                 capture_output=True, text=True).stdout
+            got = defaultdict(lambda: {"pkts": [0, 0], "bytes": [0, 0], "payload": [0, 0],
+                                       "first": None, "last": None, "ids": set()})
+            for line in out.splitlines():
+                d = json.loads(line)
+                proto = d["network"]["transport"]
+                vlan = []
+                if "vlan" in d["network"]:
+                    vlan.append(int(d["network"]["vlan"]["id"]))
+                if "inner" in d["network"]:
+                    vlan.append(int(d["network"]["inner"]["vlan"]["id"]))
+                if proto in ("icmp", "ipv6-icmp"):
+                    sp, dp = d["konseki"]["icmp"]["type"], 0
+                else:
+                    sp, dp = d["source"].get("port", 0), d["destination"].get("port", 0)
+                g = got[key(proto, d["source"]["ip"], sp, d["destination"]["ip"], dp, vlan)]
+                g["ids"].add((d["event"]["id"], d["konseki"]["piece"]))
+                for i, side in enumerate(("source", "destination")):
+                    g["pkts"][i] += d[side]["packets"]
+                    g["bytes"][i] += d[side]["bytes"]
+                    g["payload"][i] += d["konseki"][side]["payload_bytes"]
+                f, l = ns(d["event"]["start"]), ns(d["event"]["end"])
+                g["first"] = f if g["first"] is None else min(g["first"], f)
+                g["last"] = l if g["last"] is None else max(g["last"], l)
+            want = {}
+            bad = []
+            with open(truth) as fh:
+                for line in fh:
+                    t = json.loads(line)
+                    k = key(t["proto"], t["src"], t["sport"], t["dst"], t["dport"], t["vlan"])
+                    want.setdefault(k, []).append(t)
+            # Port reuse: two truth sessions share one 5-tuple; konseki must keep them apart.
+            for k, ts in want.items():
+                g = got.get(k)
+                if g is None:
+                    bad.append(f"missing session {k}")
+                    continue
+                exp_pkts = [sum(t["src_pkts"] for t in ts), sum(t["dst_pkts"] for t in ts)]
+                exp_bytes = [sum(t["src_bytes"] for t in ts), sum(t["dst_bytes"] for t in ts)]
+                exp_pay = [sum(t["src_payload"] for t in ts), sum(t["dst_payload"] for t in ts)]
+                ids = {i for i, _ in g["ids"]}
+                if len(ids) != len(ts):
+                    bad.append(f"{k}: {len(ids)} session ids, truth has {len(ts)} sessions")
+                if g["pkts"] != exp_pkts or g["bytes"] != exp_bytes or g["payload"] != exp_pay:
+                    bad.append(f"{k}: pkts {g['pkts']} bytes {g['bytes']} payload {g['payload']}"
+                               f" vs truth {exp_pkts} {exp_bytes} {exp_pay}")
+                first = min(ns(t["first"]) for t in ts)
+                last = max(ns(t["last"]) for t in ts)
+                if g["first"] != first or g["last"] != last:
+                    bad.append(f"{k}: time {g['first']}..{g['last']} vs truth {first}..{last}")
+            for k in got:
+                if k not in want:
+                    bad.append(f"extra session {k}")
+            if bad:
+                failed += 1
+                print(f"FAIL {name}: {len(bad)} mismatches in {sum(len(v) for v in want.values())}"
+                      " sessions")
+                for b in bad[:10]:
+                    print("   ", b)
+            else:
+                passed += 1
+    print(f"truth: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
