@@ -110,7 +110,7 @@ demo: deps $(BIN) $(GEN)
 
 bench: $(BIN) $(GEN)
 	@scripts/install-deps --bench
-	@bench/ingest.sh $(BUILD)
+	@bench/ingest.py $(BUILD)
 
 FUZZ_SECONDS ?= 60
 fuzz:

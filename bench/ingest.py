@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""make bench: konseki ingest throughput and peak memory next to cp and tshark.
+
+Generates a realistic mix of at least 1 GB with the project's generator (once,
+cached in bench/data/), then times in the same run, on the same warm file:
+  cp FILE                  the floor cost of storing a copy
+  konseki ingest FILE      full metadata + packet storage, into a fresh store
+  tshark -T fields         a field extraction pass over the same file
+Wall time is the median of RUNS runs (tshark: one run, it is slow); peak RSS
+comes from wait4(2).  Prints a Markdown table for the README.
+"""
+import os, shutil, statistics, subprocess, sys, time
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KONSEKI = os.path.join(ROOT, BUILD, "konseki")
+GEN = os.path.join(ROOT, BUILD, "konseki-gen")
+DATA = os.environ.get("BENCH_DIR", os.path.join(ROOT, "bench", "data"))
+SIZE = os.environ.get("BENCH_SIZE", "1G")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SEED = "20261125"
+
+
+def run(cmd, prepare=None):
+    """(seconds, peak RSS in KiB) of one run of cmd."""
+    if prepare:
+        prepare()
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {err.strip()[-500:]}")
+    return dt, ru.ru_maxrss
+
+
+def measure(name, cmd, runs, prepare=None):
+    res = [run(cmd, prepare) for _ in range(runs)]
+    secs = statistics.median(r[0] for r in res)
+    rss = max(r[1] for r in res)
+    return {"name": name, "secs": secs, "rss_kib": rss, "runs": runs}
+
+
+def main():
+    os.makedirs(DATA, exist_ok=True)
+    pcap = os.path.join(DATA, f"mix-{SIZE}-{SEED}.pcap")
+    if not os.path.exists(pcap):
+        print(f"bench: generating {SIZE} mix -> {pcap}", file=sys.stderr)
+        subprocess.run([GEN, "--seed", SEED, "--mix", "default", "--size", SIZE, "-o", pcap],
+                       check=True)
+    size = os.path.getsize(pcap)
+    # Packet count from the file itself (pcap records), for packets/s.
+    with open(pcap, "rb") as f:
+        f.seek(24)
+        n = 0
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                break
+            caplen = int.from_bytes(h[8:12], "little")
+            f.seek(caplen, 1)
+            n += 1
+    packets = n
+    # Warm the page cache so every tool reads from memory.
+    subprocess.run(["cat", pcap], stdout=subprocess.DEVNULL, check=True)
+
+    work = os.path.join(DATA, "work")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    copy = os.path.join(work, "copy.pcap")
+    store = os.path.join(work, "store")
+
+    def fresh_copy():
+        if os.path.exists(copy):
+            os.unlink(copy)
+
+    def fresh_store():
+        shutil.rmtree(store, ignore_errors=True)
+
+    rows = [
+        measure("cp", ["cp", pcap, copy], RUNS, fresh_copy),
+        measure("konseki ingest", [KONSEKI, "ingest", "-q", "--store", store, pcap], RUNS,
+                fresh_store),
+    ]
+    sessions = subprocess.run([KONSEKI, "stats", "--json", "--store", store],
+                              capture_output=True, text=True).stdout
+    meta = 0
+    try:
+        import json
+        st = json.loads(sessions)
+        meta, nsess = st["metadata_bytes"], st["sessions"]
+    except Exception:
+        nsess = 0
+    if shutil.which("tshark") and os.environ.get("BENCH_TSHARK", "1") == "1":
+        rows.append(measure("tshark -T fields",
+                            ["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "frame.time_epoch",
+                             "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.stream", "-e",
+                             "udp.stream"], 1))
+    shutil.rmtree(work, ignore_errors=True)
+
+    cp = rows[0]["secs"]
+    print(f"\nInput: {size / 1e9:.2f} GB, {packets:,} packets, {nsess:,} sessions "
+          f"(generator seed {SEED}, mix default); metadata {meta / 1e6:.1f} MB "
+          f"= {100.0 * meta / size:.2f}% of pcap bytes; {os.cpu_count()} cores, warm page cache.\n")
+    print("| tool | wall s (median) | MB/s | packets/s | peak RSS | vs cp |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        mbs = size / r["secs"] / 1e6
+        print(f"| {r['name']} | {r['secs']:.2f} | {mbs:,.0f} | {packets / r['secs']:,.0f} | "
+              f"{r['rss_kib'] / 1024:.0f} MiB | {cp / r['secs']:.2f}x |")
+    ratio = cp / rows[1]["secs"]
+    print(f"\nkonseki ingest runs at {ratio:.2f}x the speed of cp "
+          f"(target >= 0.50, goal 0.80).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+#!/bin/sh
+# `make demo`: generate a day of enterprise-like traffic with the project's own
+# generator, ingest it, run a few hunts-by-query and extract one session's packets.
+set -eu
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+K="$BUILD/konseki"
+GEN="$BUILD/konseki-gen"
+D=demo
+rm -rf "$D"
+mkdir -p "$D"
+export KONSEKI_STORE="$D/store"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step konseki-gen --seed 7 --start 2024-01-15T08:00:00Z --duration 10h --sessions 20000 -o $D/sample.pcap
+"$GEN" --seed 7 --start 2024-01-15T08:00:00Z --duration 10h --sessions 20000 -o "$D/sample.pcap" -v
+
+step konseki ingest $D/sample.pcap
+"$K" ingest "$D/sample.pcap"
+
+step konseki ingest $D/sample.pcap "   # the same capture again is recognised"
+"$K" ingest "$D/sample.pcap"
+
+step konseki query --limit 5 "'port.dst == 53 && proto == udp'"
+"$K" query --limit 5 'port.dst == 53 && proto == udp'
+
+step konseki query --sort bytes --limit 5 "'ip.src == 10.0.0.0/8 && !(ip.dst == 10.0.0.0/8)'   # biggest outbound sessions"
+"$K" query --sort bytes --limit 5 'ip.src == 10.0.0.0/8 && !(ip.dst == 10.0.0.0/8)'
+
+step konseki query --limit 5 "'tcp.state == [REJ, S0]'   # failed connection attempts"
+"$K" query --limit 5 'tcp.state == [REJ, S0]'
+
+step konseki query --since 2024-01-15T12:00:00Z --until 2024-01-15T12:05:00Z --limit 3 "'vlan == EXISTS!'"
+"$K" query --since 2024-01-15T12:00:00Z --until 2024-01-15T12:05:00Z --limit 3 'vlan == EXISTS!'
+
+step konseki query --json --limit 1 "'proto == tcp && duration > 10m'   # ECS JSON"
+"$K" query --json --limit 1 'proto == tcp && duration > 10m'
+
+id=$("$K" query --csv --sort bytes --limit 1 'proto == tcp' | tail -1 | cut -d, -f3)
+step konseki pcap -w $D/session.pcap "'event.id == $id'"
+"$K" pcap -w "$D/session.pcap" "event.id == $id"
+if command -v tshark >/dev/null 2>&1; then
+    step tshark -r $D/session.pcap -q -z conv,tcp "   # Wireshark reads the extract"
+    tshark -r "$D/session.pcap" -q -z conv,tcp 2>/dev/null | sed -n '5,7p'
+fi
+
+step konseki stats
+"$K" stats
+printf '\nThe store is in %s; try: KONSEKI_STORE=%s %s query --help\n' "$D/store" "$D/store" "$K"

@@ -1,0 +1,34 @@
+/* cli.h — what the subcommands share: store location, messages, number formatting. */
+#ifndef KONSEKI_CLI_CLI_H
+#define KONSEKI_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (DESIGN §3). */
+enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_INTERNAL = 2 };
+
+/* --store, else $KONSEKI_STORE, else ./konseki-store */
+const char *cli_store_dir(const char *opt);
+/* "konseki: " + message on stderr, one line. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1234567 -> "1,234,567" */
+const char *cli_thousands(uint64_t v, char *dst, size_t n);
+/* 1536 -> "1.5 KiB"-style, but in SI-free binary units: B KiB MiB GiB TiB */
+const char *cli_bytes(double v, char *dst, size_t n);
+/* Exit status for a KS_* error: user errors 1, everything else 2. */
+int cli_exit_for(int rc);
+
+struct query;
+/* --since/--until into ns bounds (INT64_MIN/MAX when absent); prints the error, -1. */
+int cli_parse_range(const char *since, const char *until, int64_t *lo, int64_t *hi);
+/* Parse an expression; prints "query: column N: …" and returns the error. */
+int cli_parse_query(const char *text, struct query **out);
+int cli_parse_sort(const char *s, int *out);
+
+int cmd_ingest(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * pipeline.h — packets in, sessions and stored packets out.
+ *
+ * The one path every packet takes, whatever its source (file ingest today, live
+ * capture later): decode → (fragment reassembly) → store the frame → flow table
+ * → finished sessions into the store.  Malformed packets are counted by reason
+ * and skipped; frames that are not IP are counted and not stored (no session
+ * could ever point at them).  All timing is packet time, so one input always
+ * gives the same sessions, ids and packet positions — resuming an interrupted
+ * ingest replays the input up to its last checkpoint to rebuild this state.
+ */
+#ifndef KONSEKI_PIPELINE_PIPELINE_H
+#define KONSEKI_PIPELINE_PIPELINE_H
+
+#include "decode/decode.h"
+#include "decode/defrag.h"
+#include "flow/flow.h"
+#include "source/source.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+struct pipeline_cfg {
+    struct flow_cfg flow;     /* zero fields take the flow table's defaults */
+    struct defrag_cfg defrag; /* likewise */
+};
+
+#define PIPELINE_MAX_COUNTERS (DEC__COUNT + 32)
+
+struct pipeline {
+    struct store *st;
+    int64_t ingest_id;
+    struct defrag *df;
+    struct flow_table *ft;
+    int err;                  /* first store error from a callback (sticky) */
+
+    uint64_t packets, wire_bytes, stored, sessions, orphan_frames, ts_backwards;
+    uint64_t verdicts[DEC__COUNT];
+    int64_t first_ns, last_ns, max_ns, next_tick;
+
+    struct store_counter counters[PIPELINE_MAX_COUNTERS];
+    char names[PIPELINE_MAX_COUNTERS][40];
+};
+
+/* Session ids of an ingest run are (ingest_id << 32) + 1, + 2 … */
+int pipeline_init(struct pipeline *pl, struct store *st, int64_t ingest_id,
+                  const struct pipeline_cfg *cfg);
+/* 0, or a store error (fatal for the run: the store message says why). */
+int pipeline_packet(struct pipeline *pl, const struct packet *pkt);
+/* End of input: give up on held fragments, emit every live session. */
+int pipeline_finish(struct pipeline *pl);
+/* The run's counters (decode reasons, defrag, flow table) for the catalog and `stats`. */
+size_t pipeline_counters(struct pipeline *pl, const struct store_counter **out);
+void pipeline_release(struct pipeline *pl);
+
+#endif

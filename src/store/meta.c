@@ -1,0 +1,496 @@
+/*
+ * meta.c — session metadata in SQLite, one file per UTC day (a partition).
+ *
+ * A session goes to the partition of the day its piece starts.  The catalog's
+ * `partitions` table keeps each day's earliest start and latest end, so a query
+ * opens only the days whose [min, max] overlaps its time range; retention
+ * (issue #3) removes a whole day by deleting one file.
+ */
+#include "store/store_int.h"
+
+#include "core/addr.h"
+#include "core/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS sessions("
+    " id INTEGER NOT NULL, piece INTEGER NOT NULL, last_piece INTEGER NOT NULL,"
+    " first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
+    " ipver INTEGER NOT NULL, proto INTEGER NOT NULL,"
+    " src_ip BLOB NOT NULL, dst_ip BLOB NOT NULL,"
+    " src_port INTEGER NOT NULL, dst_port INTEGER NOT NULL, vlan INTEGER, vlan2 INTEGER,"
+    " src_pkts INTEGER NOT NULL, dst_pkts INTEGER NOT NULL,"
+    " src_bytes INTEGER NOT NULL, dst_bytes INTEGER NOT NULL,"
+    " src_payload INTEGER NOT NULL, dst_payload INTEGER NOT NULL,"
+    " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT NOT NULL,"
+    " community_id TEXT NOT NULL, ingest_id INTEGER NOT NULL, pos BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions(id, piece);"
+    "CREATE INDEX IF NOT EXISTS sessions_first ON sessions(first_ns);"
+    "CREATE INDEX IF NOT EXISTS sessions_src ON sessions(src_ip);"
+    "CREATE INDEX IF NOT EXISTS sessions_dst ON sessions(dst_ip);"
+    "CREATE INDEX IF NOT EXISTS sessions_dport ON sessions(dst_port);"
+    "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);";
+
+static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst", "idle", "eof",
+                                                       "evicted"};
+
+int day_of_ns(int64_t ns)
+{
+    time_t t = (time_t)(ns / 1000000000 - (ns < 0 && ns % 1000000000 ? 1 : 0));
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 19700101;
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/meta/%08d.db", st->dir, day);
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = store_set_err(st, KS_ESQL, "open %s: %s", path,
+                               db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    if (!readonly) {
+        chmod(path, 0600);
+        if (store_exec(st, db,
+                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                       "PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=100000;") ||
+            store_exec(st, db, schema)) {
+            sqlite3_close(db);
+            return KS_ESQL;
+        }
+    }
+    *out = db;
+    return 0;
+}
+
+static int part_close(struct store *st, struct partition *p, int commit)
+{
+    int rc = 0;
+    if (p->in_txn)
+        rc = store_exec(st, p->db, commit ? "COMMIT" : "ROLLBACK");
+    p->in_txn = 0;
+    sqlite3_finalize(p->ins);
+    sqlite3_close(p->db);
+    p->ins = NULL;
+    p->db = NULL;
+    return rc;
+}
+
+static int part_record(struct store *st, const struct partition *p)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->cat,
+                           "INSERT INTO partitions(day, min_ns, max_ns) VALUES (?, ?, ?) "
+                           "ON CONFLICT(day) DO UPDATE SET min_ns=min(min_ns, excluded.min_ns), "
+                           "max_ns=max(max_ns, excluded.max_ns)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return store_sql_err(st, st->cat, "record partition");
+    sqlite3_bind_int(s, 1, p->day);
+    sqlite3_bind_int64(s, 2, p->min_ns);
+    sqlite3_bind_int64(s, 3, p->max_ns);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_sql_err(st, st->cat, "record partition");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int part_get(struct store *st, int day, struct partition **out)
+{
+    struct partition *lru = NULL;
+    for (size_t i = 0; i < st->nparts; i++) {
+        struct partition *p = &st->parts[i];
+        if (p->day == day) {
+            p->last_use = ++st->use_clock;
+            *out = p;
+            return 0;
+        }
+        if (!lru || p->last_use < lru->last_use)
+            lru = p;
+    }
+    struct partition *p;
+    if (st->nparts < PART_MAX_OPEN) {
+        p = &st->parts[st->nparts++];
+    } else {
+        /*
+         * Committing a partition ahead of the checkpoint is safe: its sessions are
+         * keyed by (id, piece), so a replay after a crash rewrites the same rows.
+         */
+        int rc = part_record(st, lru);
+        if (!rc)
+            rc = part_close(st, lru, 1);
+        if (rc)
+            return rc;
+        p = lru;
+    }
+    memset(p, 0, sizeof *p);
+    p->day = day;
+    p->min_ns = INT64_MAX;
+    p->max_ns = INT64_MIN;
+    p->last_use = ++st->use_clock;
+    int rc = meta_open_day(st, day, 0, &p->db);
+    if (!rc && sqlite3_prepare_v2(p->db,
+                                  "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
+                                  "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                  -1, &p->ins, NULL) != SQLITE_OK)
+        rc = store_sql_err(st, p->db, "prepare insert");
+    if (rc) {
+        sqlite3_close(p->db);
+        st->nparts--;
+        if (p != &st->parts[st->nparts])
+            *p = st->parts[st->nparts];
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
+{
+    struct partition *p;
+    int rc = part_get(st, day_of_ns(s->first_ns), &p);
+    if (rc)
+        return rc;
+    if (!p->in_txn) {
+        if ((rc = store_exec(st, p->db, "BEGIN")))
+            return rc;
+        p->in_txn = 1;
+    }
+    uint8_t src[16], dst[16];
+    addr_to16(s->ipver, s->src, src);
+    addr_to16(s->ipver, s->dst, dst);
+    sqlite3_stmt *q = p->ins;
+    int i = 1;
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->id);
+    sqlite3_bind_int64(q, i++, s->piece);
+    sqlite3_bind_int(q, i++, s->last_piece);
+    sqlite3_bind_int64(q, i++, s->first_ns);
+    sqlite3_bind_int64(q, i++, s->last_ns);
+    sqlite3_bind_int(q, i++, s->ipver);
+    sqlite3_bind_int(q, i++, s->proto);
+    sqlite3_bind_blob(q, i++, src, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, i++, dst, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, i++, s->sport);
+    sqlite3_bind_int(q, i++, s->dport);
+    if (s->nvlan >= 1)
+        sqlite3_bind_int(q, i++, s->vlan[0]);
+    else
+        sqlite3_bind_null(q, i++);
+    if (s->nvlan >= 2)
+        sqlite3_bind_int(q, i++, s->vlan[1]);
+    else
+        sqlite3_bind_null(q, i++);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->pkts[0]);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->pkts[1]);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->bytes[0]);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->bytes[1]);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->payload[0]);
+    sqlite3_bind_int64(q, i++, (sqlite3_int64)s->payload[1]);
+    if (s->proto == 6) {
+        sqlite3_bind_int(q, i++, s->tcp_flags[0] | s->tcp_flags[1]);
+        sqlite3_bind_text(q, i++, s->history, -1, SQLITE_TRANSIENT);
+        if (s->state)
+            sqlite3_bind_text(q, i++, s->state, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, i++);
+    } else {
+        sqlite3_bind_null(q, i++);
+        sqlite3_bind_null(q, i++);
+        sqlite3_bind_null(q, i++);
+    }
+    sqlite3_bind_text(q, i++, s->end >= 0 && s->end < FLOW_END__COUNT ? end_names[s->end] : "?",
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, i++, s->community_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, i++, ingest_id);
+    sqlite3_bind_blob(q, i++, s->pos_len ? (const void *)s->pos : "", (int)s->pos_len,
+                      SQLITE_TRANSIENT);
+    rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert session");
+    sqlite3_reset(q);
+    if (s->first_ns < p->min_ns)
+        p->min_ns = s->first_ns;
+    if (s->last_ns > p->max_ns)
+        p->max_ns = s->last_ns;
+    return rc;
+}
+
+/* Commit every open partition. */
+int meta_commit_all(struct store *st)
+{
+    for (size_t i = 0; i < st->nparts; i++) {
+        struct partition *p = &st->parts[i];
+        if (!p->in_txn)
+            continue;
+        int rc = store_exec(st, p->db, "COMMIT");
+        if (rc)
+            return rc;
+        p->in_txn = 0;
+    }
+    return 0;
+}
+
+/* Record each open partition's time span (inside the checkpoint's catalog transaction). */
+int meta_record_all(struct store *st)
+{
+    for (size_t i = 0; i < st->nparts; i++) {
+        if (st->parts[i].min_ns > st->parts[i].max_ns)
+            continue;
+        int rc = part_record(st, &st->parts[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void meta_close_all(struct store *st)
+{
+    for (size_t i = 0; i < st->nparts; i++)
+        part_close(st, &st->parts[i], 0);
+    st->nparts = 0;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+#define ROW_COLS                                                                                   \
+    "id, piece, last_piece, first_ns, last_ns, ipver, proto, src_ip, dst_ip, src_port, "          \
+    "dst_port, vlan, vlan2, src_pkts, dst_pkts, src_bytes, dst_bytes, src_payload, "              \
+    "dst_payload, tcp_flags, tcp_history, tcp_state, end_reason, community_id, ingest_id"
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+    snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+static int row_read(sqlite3_stmt *s, struct session_row *r, int want_pos)
+{
+    memset(r, 0, sizeof *r);
+    int i = 0;
+    r->id = (uint64_t)sqlite3_column_int64(s, i++);
+    r->piece = (uint32_t)sqlite3_column_int64(s, i++);
+    r->last_piece = sqlite3_column_int(s, i++);
+    r->first_ns = sqlite3_column_int64(s, i++);
+    r->last_ns = sqlite3_column_int64(s, i++);
+    r->ipver = sqlite3_column_int(s, i++);
+    r->proto = sqlite3_column_int(s, i++);
+    for (int k = 0; k < 2; k++, i++) {
+        const void *b = sqlite3_column_blob(s, i);
+        if (b && sqlite3_column_bytes(s, i) == 16)
+            memcpy(k ? r->dst : r->src, b, 16);
+    }
+    r->sport = sqlite3_column_int(s, i++);
+    r->dport = sqlite3_column_int(s, i++);
+    r->vlan = sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+    i++;
+    r->vlan2 = sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+    i++;
+    r->pkts[0] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->pkts[1] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->bytes[0] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->bytes[1] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->payload[0] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->payload[1] = (uint64_t)sqlite3_column_int64(s, i++);
+    r->tcp_flags = sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+    i++;
+    copy_text(r->history, sizeof r->history, sqlite3_column_text(s, i++));
+    copy_text(r->state, sizeof r->state, sqlite3_column_text(s, i++));
+    copy_text(r->end_reason, sizeof r->end_reason, sqlite3_column_text(s, i++));
+    copy_text(r->community_id, sizeof r->community_id, sqlite3_column_text(s, i++));
+    r->ingest_id = sqlite3_column_int64(s, i++);
+    if (want_pos) {
+        int n = sqlite3_column_bytes(s, i);
+        const void *b = sqlite3_column_blob(s, i);
+        if (n > 0 && b) {
+            r->pos = malloc((size_t)n);
+            if (!r->pos)
+                return KS_ENOMEM;
+            memcpy(r->pos, b, (size_t)n);
+            r->pos_len = (size_t)n;
+        }
+    }
+    return 0;
+}
+
+void session_row_release(struct session_row *r)
+{
+    free(r->pos);
+    r->pos = NULL;
+    r->pos_len = 0;
+}
+
+static const char *order_sql(int sort)
+{
+    switch (sort) {
+    case SORT_TIME_DESC: return " ORDER BY first_ns DESC, id DESC, piece DESC";
+    case SORT_BYTES_DESC: return " ORDER BY src_bytes + dst_bytes DESC, first_ns, id, piece";
+    case SORT_PACKETS_DESC: return " ORDER BY src_pkts + dst_pkts DESC, first_ns, id, piece";
+    case SORT_DURATION_DESC: return " ORDER BY last_ns - first_ns DESC, first_ns, id, piece";
+    }
+    return " ORDER BY first_ns, id, piece";
+}
+
+static int64_t sort_key(int sort, const struct session_row *r)
+{
+    switch (sort) {
+    case SORT_BYTES_DESC: return (int64_t)(r->bytes[0] + r->bytes[1]);
+    case SORT_PACKETS_DESC: return (int64_t)(r->pkts[0] + r->pkts[1]);
+    case SORT_DURATION_DESC: return r->last_ns - r->first_ns;
+    }
+    return 0;
+}
+
+static int g_sort; /* qsort has no context argument; queries run one at a time */
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const struct session_row *x = a, *y = b;
+    int64_t kx = sort_key(g_sort, x), ky = sort_key(g_sort, y);
+    if (kx != ky)
+        return kx > ky ? -1 : 1;
+    if (x->first_ns != y->first_ns)
+        return x->first_ns < y->first_ns ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->piece < y->piece ? -1 : x->piece > y->piece;
+}
+
+int store_query_run(struct store *st, const struct store_query *q, store_row_fn cb, void *ctx,
+                    unsigned *partitions_opened)
+{
+    int rc = 0;
+    unsigned opened = 0;
+    struct buf sql;
+    buf_init(&sql, 1 << 24);
+    const struct qparam *params = NULL;
+    size_t nparams = 0;
+    buf_printf(&sql, "SELECT " ROW_COLS "%s FROM sessions WHERE last_ns >= ? AND first_ns <= ?",
+               q->want_pos ? ", pos" : "");
+    if (q->expr) {
+        buf_printf(&sql, " AND ");
+        if ((rc = query_compile_sqlite(q->expr, &sql, &params, &nparams)))
+            goto out_sql;
+    }
+    buf_printf(&sql, "%s", order_sql(q->sort));
+    if (q->limit)
+        buf_printf(&sql, " LIMIT %llu", (unsigned long long)q->limit);
+    const char *sqltext = buf_cstr(&sql);
+
+    /* The days whose sessions overlap the range, in the order the sort needs. */
+    int days_cap = 0, ndays = 0, *days = NULL;
+    sqlite3_stmt *ds;
+    if (sqlite3_prepare_v2(st->cat,
+                           q->sort == SORT_TIME_DESC
+                               ? "SELECT day FROM partitions WHERE max_ns >= ? AND min_ns <= ? "
+                                 "ORDER BY day DESC"
+                               : "SELECT day FROM partitions WHERE max_ns >= ? AND min_ns <= ? "
+                                 "ORDER BY day",
+                           -1, &ds, NULL) != SQLITE_OK) {
+        rc = store_sql_err(st, st->cat, "list partitions");
+        goto out_sql;
+    }
+    sqlite3_bind_int64(ds, 1, q->since_ns);
+    sqlite3_bind_int64(ds, 2, q->until_ns);
+    while (sqlite3_step(ds) == SQLITE_ROW) {
+        if (ndays == days_cap) {
+            days_cap = days_cap ? days_cap * 2 : 64;
+            int *n = realloc(days, sizeof *days * (size_t)days_cap);
+            if (!n) {
+                rc = KS_ENOMEM;
+                break;
+            }
+            days = n;
+        }
+        days[ndays++] = sqlite3_column_int(ds, 0);
+    }
+    sqlite3_finalize(ds);
+
+    int streaming = q->sort == SORT_TIME || q->sort == SORT_TIME_DESC;
+    struct session_row *rows = NULL;
+    size_t nrows = 0, rows_cap = 0;
+    uint64_t emitted = 0;
+    int stop = 0;
+    for (int d = 0; !rc && !stop && d < ndays; d++) {
+        sqlite3 *db;
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/meta/%08d.db", st->dir, days[d]);
+        if (access(path, F_OK) != 0)
+            continue; /* dropped by retention between listing and now */
+        if ((rc = meta_open_day(st, days[d], 1, &db)))
+            break;
+        opened++;
+        query_sqlite_register(db);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, sqltext, -1, &s, NULL) != SQLITE_OK) {
+            rc = store_sql_err(st, db, "prepare query");
+            sqlite3_close(db);
+            break;
+        }
+        sqlite3_bind_int64(s, 1, q->since_ns);
+        sqlite3_bind_int64(s, 2, q->until_ns);
+        for (size_t k = 0; k < nparams; k++) {
+            const struct qparam *p = &params[k];
+            int idx = (int)k + 3;
+            switch (p->type) {
+            case QP_INT: sqlite3_bind_int64(s, idx, p->i); break;
+            case QP_REAL: sqlite3_bind_double(s, idx, p->d); break;
+            case QP_TEXT: sqlite3_bind_text(s, idx, p->p, -1, SQLITE_STATIC); break;
+            case QP_BLOB: sqlite3_bind_blob(s, idx, p->p, (int)p->len, SQLITE_STATIC); break;
+            }
+        }
+        int step;
+        while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            struct session_row r;
+            if ((rc = row_read(s, &r, q->want_pos)))
+                break;
+            if (streaming) {
+                stop = cb(ctx, &r);
+                session_row_release(&r);
+                if (q->limit && ++emitted >= q->limit)
+                    stop = 1;
+                continue;
+            }
+            if (nrows == rows_cap) {
+                rows_cap = rows_cap ? rows_cap * 2 : 256;
+                struct session_row *n = realloc(rows, sizeof *rows * rows_cap);
+                if (!n) {
+                    session_row_release(&r);
+                    rc = KS_ENOMEM;
+                    break;
+                }
+                rows = n;
+            }
+            rows[nrows++] = r;
+        }
+        if (!rc && !stop && step != SQLITE_DONE)
+            rc = store_sql_err(st, db, "run query");
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+    }
+    if (!streaming) {
+        if (!rc) {
+            g_sort = q->sort;
+            qsort(rows, nrows, sizeof *rows, cmp_rows);
+            for (size_t i = 0; i < nrows && (!q->limit || i < q->limit); i++)
+                if (cb(ctx, &rows[i]))
+                    break;
+        }
+        for (size_t i = 0; i < nrows; i++)
+            session_row_release(&rows[i]);
+        free(rows);
+    }
+    free(days);
+out_sql:
+    buf_release(&sql);
+    if (partitions_opened)
+        *partitions_opened = opened;
+    return rc;
+}

@@ -1,0 +1,172 @@
+/*
+ * store.h — the one narrow door to what konseki keeps on disk.
+ *
+ *   packets   pcap/<segment>.pcap: standard nanosecond pcap files, one link type
+ *             each, rotated by size; a packet's position is (segment << 40 | offset)
+ *   metadata  meta/YYYYMMDD.db: one SQLite file (WAL) per UTC day of session start,
+ *             so retention drops whole files and a query opens only the days its
+ *             time range needs; catalog.db knows ingests, segments, partitions
+ *
+ * Writes are batched: store_checkpoint() makes everything written so far durable
+ * in a fixed order (packets fsync'd, then sessions, then the catalog's progress
+ * record), so a crash at any moment leaves a store whose catalog describes only
+ * what is really there.  Session rows are keyed by (id, piece) and written with
+ * INSERT OR REPLACE, which makes replaying an interrupted ingest idempotent.
+ *
+ * The metadata half is what a ClickHouse backend will implement later; packets
+ * always stay in local segment files.
+ */
+#ifndef KONSEKI_STORE_STORE_H
+#define KONSEKI_STORE_STORE_H
+
+#include "core/buf.h"
+#include "flow/flow.h"
+#include "query/query.h"
+#include "source/source.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_DEFAULT_SEGMENT_BYTES (UINT64_C(1) << 30)
+
+struct store_opts {
+    uint64_t segment_bytes; /* rotate packet files at this size (0 = default 1 GiB) */
+    int readonly;           /* open for queries only; fails if the store does not exist */
+};
+
+struct store;
+
+/* Open (and create unless readonly) the store in dir.  msg gets one line on failure. */
+int store_open(struct store **out, const char *dir, const struct store_opts *opts, char *msg,
+               size_t msglen);
+/* Commits nothing: call store_checkpoint() first.  Uncommitted work is rolled back. */
+void store_close(struct store *st);
+const char *store_dir(const struct store *st);
+/* Last SQLite / I/O error text (for messages). */
+const char *store_errmsg(const struct store *st);
+
+/* ---------------------------------------------------------------- ingest runs */
+
+enum ingest_status { INGEST_PARTIAL, INGEST_COMPLETE, INGEST_TRUNCATED, INGEST_CORRUPT };
+
+struct ingest_info {
+    int64_t id;
+    int status;             /* enum ingest_status */
+    char path[512];
+    uint64_t packets;       /* packets of the input fully processed and committed */
+    uint64_t offset;        /* decompressed input offset after the last committed packet */
+    uint64_t sessions;
+    int64_t first_ns, last_ns;
+    char error[256];        /* damage description for TRUNCATED / CORRUPT */
+};
+
+/* Look up an earlier run of the same capture (source identity).  0, KS_ENOENT or error. */
+int store_ingest_find(struct store *st, const uint8_t identity[32], struct ingest_info *out);
+/* Start a new run; *id is its ingest id (also the high bits of its session ids). */
+int store_ingest_begin(struct store *st, const uint8_t identity[32], const char *path,
+                       const char *format, const char *compression, int64_t *id);
+
+/* Counters kept per ingest run (decode reasons, flow stats …), replaced at each checkpoint. */
+struct store_counter {
+    const char *name;
+    uint64_t value;
+};
+
+struct ingest_progress {
+    int status;             /* enum ingest_status */
+    uint64_t packets, offset, sessions;
+    int64_t first_ns, last_ns;
+    const char *error;      /* NULL or the damage description */
+    const struct store_counter *counters;
+    size_t ncounters;
+};
+
+/*
+ * Make all packets and sessions written so far durable and record the run's
+ * progress.  After it returns, a crash loses nothing up to `p->packets`.
+ */
+int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_progress *p);
+
+/* ---------------------------------------------------------------- packets */
+
+/*
+ * Append one packet to the open segment for its link type; *pos is where it went.
+ * In replay mode (store_replay_begin) nothing is written: the same positions are
+ * computed as the interrupted run had, so the flow table can be rebuilt.
+ */
+int store_pkt_write(struct store *st, int64_t ingest_id, const struct packet *pkt,
+                    uint64_t *pos);
+/* Replay the first `packets` packets of an interrupted run (see store_pkt_write). */
+int store_replay_begin(struct store *st, int64_t ingest_id);
+void store_replay_end(struct store *st);
+
+/* Read the packet at pos: header fields into *pkt, data into *data (caller's buf). */
+int store_pkt_read(struct store *st, uint64_t pos, struct packet *pkt, struct buf *data);
+/* Timestamp and link type of the packet at pos without reading its bytes. */
+int store_pkt_stat(struct store *st, uint64_t pos, int64_t *ts_ns, uint32_t *linktype);
+/* Link type of a segment (0 on error). */
+uint32_t store_segment_linktype(struct store *st, uint32_t segment);
+
+/* ---------------------------------------------------------------- sessions */
+
+int store_session_add(struct store *st, int64_t ingest_id, const struct session_rec *s);
+
+/* A stored session as queries return it (all strings owned by the row). */
+struct session_row {
+    uint64_t id;
+    uint32_t piece;
+    int last_piece;
+    int64_t first_ns, last_ns;
+    int ipver, proto;
+    uint8_t src[16], dst[16];  /* IPv4 as ::ffff:a.b.c.d */
+    int sport, dport;
+    int vlan, vlan2;           /* -1 when absent */
+    uint64_t pkts[2], bytes[2], payload[2];
+    int tcp_flags;             /* -1 for non-TCP */
+    char history[FLOW_HISTORY_MAX + 1];
+    char state[8];
+    char end_reason[12];
+    char community_id[32];
+    int64_t ingest_id;
+    uint8_t *pos;              /* malloc'ed, freed by the caller via session_row_release */
+    size_t pos_len;
+};
+void session_row_release(struct session_row *r);
+
+enum store_sort { SORT_TIME, SORT_TIME_DESC, SORT_BYTES_DESC, SORT_PACKETS_DESC,
+                  SORT_DURATION_DESC };
+
+struct store_query {
+    const struct query *expr;  /* NULL = everything */
+    int64_t since_ns, until_ns; /* INT64_MIN / INT64_MAX when open */
+    uint64_t limit;            /* 0 = no limit */
+    int sort;                  /* enum store_sort */
+    int want_pos;              /* fetch the position lists (for pcap extraction) */
+};
+
+/*
+ * Run q over the partitions its time range touches; cb gets each row in order
+ * (return non-zero from cb to stop).  *partitions_opened says how many day files
+ * were opened (for tests and --explain).
+ */
+typedef int (*store_row_fn)(void *ctx, const struct session_row *r);
+int store_query_run(struct store *st, const struct store_query *q, store_row_fn cb, void *ctx,
+                    unsigned *partitions_opened);
+
+/* ---------------------------------------------------------------- statistics */
+
+struct store_stats {
+    uint64_t ingests, ingests_complete, ingests_partial, ingests_damaged;
+    uint64_t input_packets, input_bytes;
+    uint64_t segments, segment_bytes, partitions, sessions, meta_bytes;
+    int64_t first_ns, last_ns;
+};
+int store_stats_get(struct store *st, struct store_stats *out);
+/* Sum of every run's counter of each name, in name order; cb per counter. */
+int store_counters_each(struct store *st, void (*cb)(void *ctx, const char *name, uint64_t v),
+                        void *ctx);
+/* Each ingest run, newest first. */
+int store_ingests_each(struct store *st, void (*cb)(void *ctx, const struct ingest_info *i),
+                       void *ctx);
+
+#endif

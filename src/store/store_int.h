@@ -1,0 +1,93 @@
+/* store_int.h — shared by the store's own files only. */
+#ifndef KONSEKI_STORE_STORE_INT_H
+#define KONSEKI_STORE_STORE_INT_H
+
+#include "store/store.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+
+#define SEG_MAX_LINKTYPES 64
+#define SEG_WBUF (1u << 20)
+#define SEG_WRITEBACK (UINT64_C(32) << 20)
+#define SEG_HDR_LEN 24
+#define SEG_REC_HDR 16
+#define PART_MAX_OPEN 64
+
+/* The open segment of one link type for the current ingest run. */
+struct seg_writer {
+    uint32_t linktype;
+    uint32_t seg_id;       /* 0 = none open yet */
+    uint32_t seq;          /* this run's segment counter (replay matches segments by it) */
+    int fd;                /* -1 in replay mode */
+    uint64_t off;          /* logical size including buffered bytes */
+    uint64_t writeback;    /* bytes handed to the kernel's writeback so far */
+    uint64_t packets;
+    int64_t first_ns, last_ns;
+    uint8_t *wbuf;
+    size_t wlen;
+};
+
+/* One day's metadata file, open for writing during an ingest. */
+struct partition {
+    int day;               /* YYYYMMDD */
+    sqlite3 *db;
+    sqlite3_stmt *ins;
+    int in_txn;
+    int64_t min_ns, max_ns;
+    uint64_t last_use;
+};
+
+/* Read side cache of segment file descriptors. */
+struct seg_reader {
+    uint32_t seg_id;
+    int fd;
+    uint32_t linktype;
+};
+
+struct store {
+    char dir[PATH_MAX];
+    int readonly;
+    uint64_t segment_bytes;
+    sqlite3 *cat;
+    char err[512];
+
+    /* ingest-side state */
+    int64_t cur_ingest;
+    uint32_t next_seq;
+    int replay;
+    struct seg_writer writers[SEG_MAX_LINKTYPES];
+    size_t nwriters, last_writer;
+    struct partition parts[PART_MAX_OPEN];
+    size_t nparts;
+    uint64_t use_clock;
+
+    /* read side */
+    struct seg_reader readers[16];
+    size_t nreaders;
+};
+
+/* segment.c */
+int seg_write(struct store *st, int64_t ingest_id, const struct packet *pkt, uint64_t *pos);
+int seg_flush_all(struct store *st, int do_sync);
+int seg_record_all(struct store *st);
+int seg_replay_end(struct store *st);
+void seg_close_writers(struct store *st);
+void seg_close_readers(struct store *st);
+int seg_path(const struct store *st, uint32_t seg_id, char *dst, size_t n);
+
+/* meta.c */
+int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s);
+int meta_commit_all(struct store *st);
+int meta_record_all(struct store *st);
+void meta_close_all(struct store *st);
+int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out);
+
+/* store.c */
+int store_set_err(struct store *st, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int store_sql_err(struct store *st, sqlite3 *db, const char *what);
+int store_exec(struct store *st, sqlite3 *db, const char *sql);
+int day_of_ns(int64_t ns);
+
+#endif
