@@ -36,7 +36,7 @@ static void on_signal(int sig)
 
 struct ingest_opts {
     const char *store;
-    int quiet, progress;
+    int quiet, progress, durable;
     uint64_t segment_bytes;
     struct pipeline_cfg cfg;
 };
@@ -352,6 +352,8 @@ static void ingest_usage(FILE *f)
           "  --udp-idle DUR         idle timeout of UDP sessions (default 60s)\n"
           "  --other-idle DUR       idle timeout of ICMP and other sessions (default 60s)\n"
           "  --active-timeout DUR   write long sessions in pieces this long (default 600s)\n"
+          "  --durable              fsync packets and sessions at every checkpoint, so even a\n"
+          "                         power cut loses nothing committed (waits for the disk)\n"
           "A file already ingested is skipped; an interrupted one is resumed.\n",
           f);
 }
@@ -369,6 +371,7 @@ int cmd_ingest(int argc, char **argv)
         {"udp-idle", required_argument, NULL, 'U'},
         {"other-idle", required_argument, NULL, 'O'},
         {"active-timeout", required_argument, NULL, 'A'},
+        {"durable", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -391,6 +394,7 @@ int cmd_ingest(int argc, char **argv)
         case 'U': bad = parse_dur(optarg, &o.cfg.flow.udp_idle_ns); break;
         case 'O': bad = parse_dur(optarg, &o.cfg.flow.other_idle_ns); break;
         case 'A': bad = parse_dur(optarg, &o.cfg.flow.active_ns); break;
+        case 'D': o.durable = 1; break;
         case 'h': ingest_usage(stdout); return EXIT_OK;
         default: ingest_usage(stderr); return EXIT_USER;
         }
@@ -405,7 +409,7 @@ int cmd_ingest(int argc, char **argv)
     }
     o.progress = !o.quiet && isatty(2);
 
-    struct store_opts so = {.segment_bytes = o.segment_bytes};
+    struct store_opts so = {.segment_bytes = o.segment_bytes, .durable = o.durable};
     struct store *st;
     char msg[512];
     int rc = store_open(&st, cli_store_dir(o.store), &so, msg, sizeof msg);

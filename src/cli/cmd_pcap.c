@@ -185,7 +185,8 @@ int cmd_pcap(int argc, char **argv)
         goto done;
     }
     /* Pieces of one session never share a packet, but be safe: positions are unique. */
-    qsort(col.pos, col.n, sizeof *col.pos, cmp_u64);
+    if (col.n)
+        qsort(col.pos, col.n, sizeof *col.pos, cmp_u64);
     size_t n = 0;
     for (size_t i = 0; i < col.n; i++)
         if (!n || col.pos[i] != col.pos[n - 1])
@@ -214,7 +215,8 @@ int cmd_pcap(int argc, char **argv)
         if (k == nlts && nlts < PCAP_MAX_LINKTYPES)
             lts[nlts++] = ents[i].linktype;
     }
-    qsort(ents, n, sizeof *ents, cmp_ent);
+    if (n)
+        qsort(ents, n, sizeof *ents, cmp_ent);
 
     f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
     if (!f) {

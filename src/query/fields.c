@@ -20,37 +20,37 @@
  * `type` is what query_fields() shows; `kind` is what values.c and sqlite.c act on.
  */
 #define QUERY_FIELDS(X)                                                                            \
-    X("source.ip", "ip.src src.ip", "ip", "initiator address; IPv4, IPv6, CIDR, lists",           \
-      QF_IP, "src_ip", NULL, 1, 0, 0, 0)                                                           \
-    X("destination.ip", "ip.dst dst.ip", "ip", "responder address; IPv4, IPv6, CIDR, lists",      \
+    X("source.ip", "ip.src src.ip", "ip", "initiator address; IPv4, IPv6, CIDR, lists", QF_IP,     \
+      "src_ip", NULL, 1, 0, 0, 0)                                                                  \
+    X("destination.ip", "ip.dst dst.ip", "ip", "responder address; IPv4, IPv6, CIDR, lists",       \
       QF_IP, "dst_ip", NULL, 1, 0, 0, 0)                                                           \
-    X("ip", "", "ip", "either address (initiator or responder)", QF_IP, "src_ip", "dst_ip", 2, 0, \
+    X("ip", "", "ip", "either address (initiator or responder)", QF_IP, "src_ip", "dst_ip", 2, 0,  \
       0, 0)                                                                                        \
-    X("source.port", "port.src src.port", "port", "initiator port (ICMP: type)", QF_PORT,         \
+    X("source.port", "port.src src.port", "port", "initiator port (ICMP: type)", QF_PORT,          \
       "src_port", NULL, 1, 0, 0, 0)                                                                \
-    X("destination.port", "port.dst dst.port", "port", "responder port (ICMP: code)", QF_PORT,    \
+    X("destination.port", "port.dst dst.port", "port", "responder port (ICMP: code)", QF_PORT,     \
       "dst_port", NULL, 1, 0, 0, 0)                                                                \
-    X("port", "", "port", "either port", QF_PORT, "src_port", "dst_port", 2, 0, 0, 0)             \
+    X("port", "", "port", "either port", QF_PORT, "src_port", "dst_port", 2, 0, 0, 0)              \
     X("network.transport", "proto ip.protocol", "proto",                                           \
-      "IP protocol: tcp udp icmp (= 1 and 58) icmp6 sctp gre esp ah igmp, or a number",           \
-      QF_PROTO, "proto", NULL, 1, 0, 0, 0)                                                         \
-    X("network.type", "ip.version ipver", "ipver", "ipv4 or ipv6 (or 4, 6)", QF_IPVER, "ipver",   \
+      "IP protocol: tcp udp icmp (= 1 and 58) icmp6 sctp gre esp ah igmp, or a number", QF_PROTO,  \
+      "proto", NULL, 1, 0, 0, 0)                                                                   \
+    X("network.type", "ip.version ipver", "ipver", "ipv4 or ipv6 (or 4, 6)", QF_IPVER, "ipver",    \
       NULL, 1, 0, 0, 0)                                                                            \
-    X("network.vlan.id", "vlan vlan.id", "int", "802.1Q VLAN id, outer or inner tag (0-4095)",    \
+    X("network.vlan.id", "vlan vlan.id", "int", "802.1Q VLAN id, outer or inner tag (0-4095)",     \
       QF_VLAN, "vlan", "vlan2", 2, 1, 0, 0)                                                        \
-    X("network.bytes", "bytes", "int", "frame bytes both ways; 10k 1.5M 2G (powers of 1000)",     \
+    X("network.bytes", "bytes", "int", "frame bytes both ways; 10k 1.5M 2G (powers of 1000)",      \
       QF_INT, "(src_bytes + dst_bytes)", NULL, 1, 0, 0, 0)                                         \
-    X("source.bytes", "bytes.src", "int", "frame bytes initiator to responder", QF_INT,           \
+    X("source.bytes", "bytes.src", "int", "frame bytes initiator to responder", QF_INT,            \
       "src_bytes", NULL, 1, 0, 0, 0)                                                               \
-    X("destination.bytes", "bytes.dst", "int", "frame bytes responder to initiator", QF_INT,      \
+    X("destination.bytes", "bytes.dst", "int", "frame bytes responder to initiator", QF_INT,       \
       "dst_bytes", NULL, 1, 0, 0, 0)                                                               \
-    X("network.packets", "packets", "int", "packets both ways", QF_INT,                           \
-      "(src_pkts + dst_pkts)", NULL, 1, 0, 0, 0)                                                   \
-    X("source.packets", "packets.src", "int", "packets initiator to responder", QF_INT,           \
+    X("network.packets", "packets", "int", "packets both ways", QF_INT, "(src_pkts + dst_pkts)",   \
+      NULL, 1, 0, 0, 0)                                                                            \
+    X("source.packets", "packets.src", "int", "packets initiator to responder", QF_INT,            \
       "src_pkts", NULL, 1, 0, 0, 0)                                                                \
-    X("destination.packets", "packets.dst", "int", "packets responder to initiator", QF_INT,      \
+    X("destination.packets", "packets.dst", "int", "packets responder to initiator", QF_INT,       \
       "dst_pkts", NULL, 1, 0, 0, 0)                                                                \
-    X("konseki.payload.bytes", "databytes", "int", "transport payload bytes both ways", QF_INT,   \
+    X("konseki.payload.bytes", "databytes", "int", "transport payload bytes both ways", QF_INT,    \
       "(src_payload + dst_payload)", NULL, 1, 0, 0, 0)                                             \
     X("konseki.payload.bytes.src", "databytes.src", "int",                                         \
       "transport payload bytes initiator to responder", QF_INT, "src_payload", NULL, 1, 0, 0, 0)   \
@@ -64,24 +64,24 @@
       "TCP flags seen either way: fin syn rst psh ack urg ece cwr (that flag set), a list (any "   \
       "of them), or a number (all of its bits set; 0 = none)",                                     \
       QF_FLAGS, "tcp_flags", NULL, 1, 1, 0, 0)                                                     \
-    X("konseki.tcp.state", "tcp.state", "text", "Zeek conn_state: SF S0 REJ RSTO …", QF_TEXT,     \
+    X("konseki.tcp.state", "tcp.state", "text", "Zeek conn_state: SF S0 REJ RSTO …", QF_TEXT,      \
       "tcp_state", NULL, 1, 1, 0, 0)                                                               \
-    X("konseki.tcp.history", "tcp.history", "text", "Zeek history letters (ShADadFf)", QF_TEXT,   \
+    X("konseki.tcp.history", "tcp.history", "text", "Zeek history letters (ShADadFf)", QF_TEXT,    \
       "tcp_history", NULL, 1, 1, 0, 0)                                                             \
-    X("network.community_id", "community_id", "text", "Community ID v1 (1:…)", QF_TEXT,           \
+    X("network.community_id", "community_id", "text", "Community ID v1 (1:…)", QF_TEXT,            \
       "community_id", NULL, 1, 1, 0, 0)                                                            \
-    X("event.id", "id", "id", "session id: 16 hex digits as printed, or a decimal integer",       \
-      QF_ID, "id", NULL, 1, 0, 0, 0)                                                               \
+    X("event.id", "id", "id", "session id: 16 hex digits as printed, or a decimal integer", QF_ID, \
+      "id", NULL, 1, 0, 0, 0)                                                                      \
     X("@timestamp", "event.start starttime time", "time",                                          \
-      "first packet; RFC 3339, epoch seconds, or 7d / 3h (that long before now)", QF_TIME,        \
+      "first packet; RFC 3339, epoch seconds, or 7d / 3h (that long before now)", QF_TIME,         \
       "first_ns", NULL, 1, 0, 0, 0)                                                                \
-    X("event.end", "stoptime lasttime", "time", "last packet; same forms as @timestamp",          \
-      QF_TIME, "last_ns", NULL, 1, 0, 0, 0)                                                        \
-    X("konseki.end_reason", "end_reason", "text", "fin rst idle eof evicted active", QF_TEXT,     \
+    X("event.end", "stoptime lasttime", "time", "last packet; same forms as @timestamp", QF_TIME,  \
+      "last_ns", NULL, 1, 0, 0, 0)                                                                 \
+    X("konseki.end_reason", "end_reason", "text", "fin rst idle eof evicted active", QF_TEXT,      \
       "end_reason", NULL, 1, 1, 0, 0)
 
 #define DOC_ROW(name, aliases, type, help, ...) {name, aliases, type, help},
-#define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)            \
+#define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)             \
     {name, kind, {c0, c1}, ncols, nullable, unit, aunit},
 
 static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW)};
@@ -152,8 +152,8 @@ static size_t distance(const char *a, size_t na, const char *b, size_t nb)
         row[0] = i;
         for (size_t j = 1; j <= nb; j++) {
             size_t up = row[j];
-            size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
-                                 tolower((unsigned char)b[j - 1]));
+            size_t sub =
+                diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
             size_t best = sub;
             if (up + 1 < best)
                 best = up + 1;

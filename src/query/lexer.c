@@ -1,10 +1,10 @@
 /*
  * lexer.c — query text to tokens.
  *
- *   ip.dst == 10.1.0.0/16 && !(tcp.state == "S0") || community_id == 1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=
- *   └word┘ └┘ └──word───┘ └┘ ││└──word──┘ └┘ └str┘│ └┘ └───word───┘ └┘ └────────────word────────────┘
- *                            │(                     )
- *                            !
+ *   ip.dst == 10.1.0.0/16 && !(tcp.state == "S0") || community_id == 1:hO+sN4H+MG5MY/8h=
+ *   'word' '' '---word--' '' ||'--word-' '' '--'| '' '---word---' '' '-------word------'
+ *                            ||                 |
+ *                            !(                 )
  *
  *   token      := punct | op | word | string | regex | EXISTS!
  *   punct      := ( ) [ ] ,
@@ -97,11 +97,21 @@ int qlex_run(const char *text, size_t len, struct qlex *lx, struct query_error *
         size_t n = 1;
         char next = i + 1 < len ? text[i + 1] : '\0';
         switch (c) {
-        case '(': k = QT_LPAREN; break;
-        case ')': k = QT_RPAREN; break;
-        case '[': k = QT_LBRACK; break;
-        case ']': k = QT_RBRACK; break;
-        case ',': k = QT_COMMA; break;
+        case '(':
+            k = QT_LPAREN;
+            break;
+        case ')':
+            k = QT_RPAREN;
+            break;
+        case '[':
+            k = QT_LBRACK;
+            break;
+        case ']':
+            k = QT_RBRACK;
+            break;
+        case ',':
+            k = QT_COMMA;
+            break;
         case '=':
             if (next != '=') {
                 rc = qerr(err, col, "'=' is not an operator (use '==')");
@@ -129,7 +139,8 @@ int qlex_run(const char *text, size_t len, struct qlex *lx, struct query_error *
             }
             k = c == '&' ? QT_AND : QT_OR, n = 2;
             break;
-        default: break;
+        default:
+            break;
         }
         if (k != QT_END) {
             if ((rc = push(lx, &alloc, k, col, "", 0)))
@@ -230,10 +241,17 @@ void qlex_describe(const struct qtok *t, char *dst, size_t n)
     };
     const char *open = "'", *close = "'";
     switch (t->kind) {
-    case QT_WORD: break;
-    case QT_STRING: open = close = "\""; break;
-    case QT_REGEX: open = close = "/"; break;
-    default: snprintf(dst, n, "%s", names[t->kind]); return;
+    case QT_WORD:
+        break;
+    case QT_STRING:
+        open = close = "\"";
+        break;
+    case QT_REGEX:
+        open = close = "/";
+        break;
+    default:
+        snprintf(dst, n, "%s", names[t->kind]);
+        return;
     }
     /* Long values are cut (on a character boundary) so the message stays one line. */
     size_t cut = t->len;

@@ -105,8 +105,10 @@ static int orderable(const struct qfield *f)
     case QF_INT:
     case QF_VLAN:
     case QF_TIME:
-    case QF_DURATION: return 1;
-    default: return 0;
+    case QF_DURATION:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -119,15 +121,16 @@ static int unknown_field(struct parser *p, const struct qtok *t)
     const struct qfield *ipf = qfield_find("ip", NULL);
     if (qval_parse(ipf, 0, QOP_EQ, 0, t, 0, &tmp, &scratch) == 0) {
         qvals_release(&tmp);
-        return fail(p, qerr(p->err, t->col, "'%.60s' is a value, not a field (write e.g. ip == %.60s)",
-                            t->text, t->text));
+        return fail(p,
+                    qerr(p->err, t->col, "'%.60s' is a value, not a field (write e.g. ip == %.60s)",
+                         t->text, t->text));
     }
     qvals_release(&tmp);
     if (qfield_suggest(t->text, hint, sizeof hint))
-        return fail(p, qerr(p->err, t->col, "unknown field '%.60s' (did you mean '%s'?)", t->text,
-                            hint));
-    return fail(p, qerr(p->err, t->col, "unknown field '%.60s' (see `konseki query --fields`)",
-                        t->text));
+        return fail(
+            p, qerr(p->err, t->col, "unknown field '%.60s' (did you mean '%s'?)", t->text, hint));
+    return fail(
+        p, qerr(p->err, t->col, "unknown field '%.60s' (see `konseki query --fields`)", t->text));
 }
 
 static int parse_or(struct parser *p);
@@ -148,19 +151,31 @@ static int parse_comparison(struct parser *p)
     const struct qtok *ot = peek(p);
     enum qop op;
     switch (ot->kind) {
-    case QT_EQ: op = QOP_EQ; break;
-    case QT_NE: op = QOP_NE; break;
-    case QT_LT: op = QOP_LT; break;
-    case QT_LE: op = QOP_LE; break;
-    case QT_GT: op = QOP_GT; break;
-    case QT_GE: op = QOP_GE; break;
+    case QT_EQ:
+        op = QOP_EQ;
+        break;
+    case QT_NE:
+        op = QOP_NE;
+        break;
+    case QT_LT:
+        op = QOP_LT;
+        break;
+    case QT_LE:
+        op = QOP_LE;
+        break;
+    case QT_GT:
+        op = QOP_GT;
+        break;
+    case QT_GE:
+        op = QOP_GE;
+        break;
     default: {
         char what[64], name[80];
         qlex_describe(ft, name, sizeof name);
         qlex_describe(ot, what, sizeof what);
-        return fail(p, qerr(p->err, ot->col,
-                            "expected an operator (== != < <= > >=) after %s, found %s", name,
-                            what));
+        return fail(p,
+                    qerr(p->err, ot->col,
+                         "expected an operator (== != < <= > >=) after %s, found %s", name, what));
     }
     }
     if (is_ordering(op) && !orderable(f)) {
@@ -191,8 +206,8 @@ static int parse_comparison(struct parser *p)
         for (size_t count = 0;; count++) {
             vt = peek(p);
             if (count == QUERY_MAX_LIST)
-                return fail(p, qerr(p->err, vt->col, "list is too long (max %d values)",
-                                    QUERY_MAX_LIST));
+                return fail(
+                    p, qerr(p->err, vt->col, "list is too long (max %d values)", QUERY_MAX_LIST));
             if (vt->kind == QT_END)
                 return fail(p, qerr(p->err, open->col, "unclosed '['"));
             if ((rc = qval_parse(f, is_alias, op, 1, vt, p->now, &leaf->vals, p->err)))
@@ -295,10 +310,14 @@ static int nnf(struct query *q, int idx, int neg)
 {
     struct qnode *n = &q->nodes[idx];
     switch (n->kind) {
-    case QN_CMP: n->neg ^= neg; return idx;
-    case QN_NOT: return nnf(q, n->first, !neg);
+    case QN_CMP:
+        n->neg ^= neg;
+        return idx;
+    case QN_NOT:
+        return nnf(q, n->first, !neg);
     case QN_AND:
-    case QN_OR: break;
+    case QN_OR:
+        break;
     }
     if (neg)
         n->kind = n->kind == QN_AND ? QN_OR : QN_AND;

@@ -19,16 +19,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUERY_MAX_LIST 10000    /* values in one [ … ] list */
-#define QUERY_MAX_PARAMS 32000  /* '?' in the SQL: SQLite's default limit is 32766 */
+#define QUERY_MAX_LIST 10000   /* values in one [ … ] list */
+#define QUERY_MAX_PARAMS 32000 /* '?' in the SQL: SQLite's default limit is 32766 */
 
 /* ---- lexer.c ---------------------------------------------------------------------------- */
 
 enum qtok_kind {
     QT_END,
-    QT_LPAREN, QT_RPAREN, QT_LBRACK, QT_RBRACK, QT_COMMA,
-    QT_EQ, QT_NE, QT_LT, QT_LE, QT_GT, QT_GE,
-    QT_AND, QT_OR, QT_NOT,
+    QT_LPAREN,
+    QT_RPAREN,
+    QT_LBRACK,
+    QT_RBRACK,
+    QT_COMMA,
+    QT_EQ,
+    QT_NE,
+    QT_LT,
+    QT_LE,
+    QT_GT,
+    QT_GE,
+    QT_AND,
+    QT_OR,
+    QT_NOT,
     QT_WORD,   /* unquoted run; text is verbatim */
     QT_STRING, /* "…"; text is the body with its escapes still in (values.c decodes them) */
     QT_REGEX,  /* /…/; text is the PCRE2 pattern (\/ already turned into /) */
@@ -72,13 +83,13 @@ enum qfkind {
 };
 
 struct qfield {
-    const char *name;       /* canonical */
+    const char *name; /* canonical */
     enum qfkind kind;
-    const char *cols[2];    /* SQL column expressions: fixed text from the table, never input */
-    int ncols;              /* 2: the field matches when either column does (ip, port, vlan) */
-    int nullable;           /* a column may be NULL (untagged vlan, non-TCP flags …) */
-    int64_t unit_ns;        /* QF_DURATION: unit of a bare number under the canonical name */
-    int64_t alias_unit_ns;  /* … and under an alias ("duration" counts seconds) */
+    const char *cols[2];   /* SQL column expressions: fixed text from the table, never input */
+    int ncols;             /* 2: the field matches when either column does (ip, port, vlan) */
+    int nullable;          /* a column may be NULL (untagged vlan, non-TCP flags …) */
+    int64_t unit_ns;       /* QF_DURATION: unit of a bare number under the canonical name */
+    int64_t alias_unit_ns; /* … and under an alias ("duration" counts seconds) */
 };
 
 /* Case-insensitive lookup of a name or alias; NULL when unknown.  *is_alias tells which. */
@@ -120,8 +131,8 @@ struct qvals {
     struct qval *v;
     size_t n, alloc;
 };
-int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list,
-               const struct qtok *t, int64_t now, struct qvals *vals, struct query_error *err);
+int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list, const struct qtok *t,
+               int64_t now, struct qvals *vals, struct query_error *err);
 void qvals_release(struct qvals *vals);
 /* The one way patterns are compiled (parse-time check and konseki_regexp alike); NULL on error. */
 pcre2_code *qre_compile(const char *pattern, size_t len, int *errcode, PCRE2_SIZE *erroff);

@@ -59,8 +59,8 @@ typedef struct shape (*shape_fn)(const void *ctx, size_t i);
  */
 static struct shape combine(const struct shape *x, size_t n)
 {
-    if (n == 1)
-        return x[0];
+    if (n <= 1)
+        return n ? x[0] : (struct shape){0, 0};
     struct shape s = {x[0].cost, x[0].height + (int)n - 1};
     for (size_t i = 1; i < n; i++) {
         if (x[i].cost + 2 > s.cost)
@@ -80,7 +80,7 @@ static size_t slice(size_t lo, size_t hi, size_t k)
 
 static struct shape group_shape(shape_fn fn, const void *ctx, size_t lo, size_t hi)
 {
-    struct shape x[GROUP_MAX];
+    struct shape x[GROUP_MAX] = {{0, 0}};
     size_t n = hi - lo;
     if (n <= GROUP_MAX) {
         for (size_t i = 0; i < n; i++)
@@ -207,17 +207,20 @@ static int param(struct emitter *e, enum qparam_type type, int64_t i, const void
 static int value_param(struct emitter *e, const struct qval *v)
 {
     switch (v->kind) {
-    case QV_IP: return param(e, QP_BLOB, 0, v->lo, 16);
+    case QV_IP:
+        return param(e, QP_BLOB, 0, v->lo, 16);
     case QV_TEXT:
     case QV_GLOB:
-    case QV_REGEX: return param(e, QP_TEXT, 0, v->s, strlen(v->s));
-    default: return param(e, QP_INT, v->i, NULL, 0);
+    case QV_REGEX:
+        return param(e, QP_TEXT, 0, v->s, strlen(v->s));
+    default:
+        return param(e, QP_INT, v->i, NULL, 0);
     }
 }
 
 static const char *const op_sql[] = {
-    [QOP_EQ] = " = ", [QOP_NE] = " != ", [QOP_LT] = " < ",
-    [QOP_LE] = " <= ", [QOP_GT] = " > ", [QOP_GE] = " >= ",
+    [QOP_EQ] = " = ",  [QOP_NE] = " != ", [QOP_LT] = " < ",
+    [QOP_LE] = " <= ", [QOP_GT] = " > ",  [QOP_GE] = " >= ",
 };
 
 static void emit_atom(struct emitter *e, const struct qnode *n, const struct atom *a)
@@ -494,8 +497,9 @@ int qsql_build(struct query *q, struct query_error *err)
     /* A negated comparison is the only form not already inside parentheses. */
     int wrap = root->kind == QN_CMP && root->neg;
     if (root->cost + wrap > SQL_MAX_COST || root->height > SQL_MAX_HEIGHT)
-        return qerr(err, 0, "query is too deeply nested for SQLite; remove some parentheses or "
-                            "split it");
+        return qerr(err, 0,
+                    "query is too deeply nested for SQLite; remove some parentheses or "
+                    "split it");
     struct emitter e = {q, err, 0};
     if (wrap)
         put(&e, "(");
@@ -683,7 +687,7 @@ int query_sqlite_register(void *sqlite3_db)
     int rc = sqlite3_create_function_v2(db, "konseki_regexp", 2, flags, c, regexp_fn, NULL, NULL,
                                         re_cache_free);
     if (rc == SQLITE_OK)
-        rc = sqlite3_create_function_v2(db, "konseki_inranges", 2, flags, NULL, inranges_fn,
-                                        NULL, NULL, NULL);
+        rc = sqlite3_create_function_v2(db, "konseki_inranges", 2, flags, NULL, inranges_fn, NULL,
+                                        NULL, NULL);
     return rc == SQLITE_OK ? 0 : KS_ESQL;
 }

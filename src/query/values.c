@@ -4,13 +4,12 @@
  *   ip       10.1.2.3   2001:db8::1   10.1.0.0/16   2001:db8::/32          (RFC 4291 §2.2, §2.3)
  *   port     0..65535                 vlan   0..4095 (IEEE 802.1Q VID)
  *   int      1500   10k   1.5M   2G   3T          (powers of 1000: k M G T, any case)
- *   duration 250ms   1.5s   90m   1h30m   2d       (ns us ms s m h d w; bare number: the field's unit)
- *   time     2024-01-15T10:00:00Z   1700000000   7d   now     (core/ktime.h)
- *   flags    syn ack fin rst psh urg ece cwr (one bit: set)  |  18, 0x12 (all bits set; 0 = none)
- *   proto    tcp udp icmp(1 and 58) icmp6 sctp gre esp ah igmp | 0..255  (IANA protocol numbers)
- *   ipver    ipv4 ipv6 4 6             id   16 hex digits (as printed) | decimal
- *   text     word, "quoted", wildcard (* ?), /regex/
- *   any      EXISTS!   (not in a list)           $ioc:NAME (IOC sets; issue #5)
+ *   duration 250ms   1.5s   90m   1h30m   2d       (ns us ms s m h d w; bare number: the field's
+ * unit) time     2024-01-15T10:00:00Z   1700000000   7d   now     (core/ktime.h) flags    syn ack
+ * fin rst psh urg ece cwr (one bit: set)  |  18, 0x12 (all bits set; 0 = none) proto    tcp udp
+ * icmp(1 and 58) icmp6 sctp gre esp ah igmp | 0..255  (IANA protocol numbers) ipver    ipv4 ipv6 4
+ * 6             id   16 hex digits (as printed) | decimal text     word, "quoted", wildcard (* ?),
+ * /regex/ any      EXISTS!   (not in a list)           $ioc:NAME (IOC sets; issue #5)
  *
  * IPv4 values become the 16-byte IPv4-mapped form ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), as the
  * store keeps them, so one byte order covers both families and an IPv4 /n is a /(96+n).
@@ -184,11 +183,20 @@ static int parse_count(const char *s, int64_t *out)
         if (end[1])
             return -1;
         switch (tolower((unsigned char)*end)) {
-        case 'k': mult = 1000ULL; break;
-        case 'm': mult = 1000000ULL; break;
-        case 'g': mult = 1000000000ULL; break;
-        case 't': mult = 1000000000000ULL; break;
-        default: return -1;
+        case 'k':
+            mult = 1000ULL;
+            break;
+        case 'm':
+            mult = 1000000ULL;
+            break;
+        case 'g':
+            mult = 1000000000ULL;
+            break;
+        case 't':
+            mult = 1000000000000ULL;
+            break;
+        default:
+            return -1;
         }
     }
     return scale_value(mant, scale, mult, out);
@@ -200,9 +208,14 @@ static uint64_t duration_unit(const char **p)
         const char *name;
         uint64_t ns;
     } units[] = {
-        {"ns", 1},           {"us", 1000ULL},          {"ms", 1000000ULL},
-        {"s", 1000000000ULL}, {"m", 60000000000ULL},   {"h", 3600000000000ULL},
-        {"d", 86400000000000ULL}, {"w", 604800000000000ULL},
+        {"ns", 1},
+        {"us", 1000ULL},
+        {"ms", 1000000ULL},
+        {"s", 1000000000ULL},
+        {"m", 60000000000ULL},
+        {"h", 3600000000000ULL},
+        {"d", 86400000000000ULL},
+        {"w", 604800000000000ULL},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t n = strlen(units[i].name);
@@ -341,8 +354,7 @@ static int decode_text(const struct qtok *t, char **lit, char **glob)
     for (size_t i = 0; i < n; i++) {
         char c = t->text[i];
         int literal = 1;
-        if (t->kind == QT_STRING && c == '\\' && i + 1 < n &&
-            strchr("\"\\*?", t->text[i + 1])) {
+        if (t->kind == QT_STRING && c == '\\' && i + 1 < n && strchr("\"\\*?", t->text[i + 1])) {
             c = t->text[++i];
         } else if (c == '*' || c == '?') {
             literal = 0;
@@ -401,9 +413,9 @@ static const struct {
     int p1, p2;
 } proto_names[] = {
     /* IANA Assigned Internet Protocol Numbers; "icmp" means ICMP of either IP version */
-    {"tcp", 6, -1},        {"udp", 17, -1},    {"icmp", 1, 58},  {"icmp6", 58, -1},
-    {"icmpv6", 58, -1},    {"ipv6-icmp", 58, -1}, {"sctp", 132, -1}, {"gre", 47, -1},
-    {"esp", 50, -1},       {"ah", 51, -1},     {"igmp", 2, -1},
+    {"tcp", 6, -1},     {"udp", 17, -1},       {"icmp", 1, 58},   {"icmp6", 58, -1},
+    {"icmpv6", 58, -1}, {"ipv6-icmp", 58, -1}, {"sctp", 132, -1}, {"gre", 47, -1},
+    {"esp", 50, -1},    {"ah", 51, -1},        {"igmp", 2, -1},
 };
 
 static int value_error(const struct qfield *f, const struct qtok *t, const char *lit,
@@ -411,19 +423,20 @@ static int value_error(const struct qfield *f, const struct qtok *t, const char 
 {
     char what[64];
     qlex_describe(t, what, sizeof what);
-    const char *hint = strpbrk(lit, "*?") && f->kind != QF_TEXT
-                           ? " (wildcards work on text fields only)"
-                           : "";
+    const char *hint =
+        strpbrk(lit, "*?") && f->kind != QF_TEXT ? " (wildcards work on text fields only)" : "";
     switch (f->kind) {
-    case QF_IP: return qerr(err, t->col, "%s is not an IP address%s", what, hint);
-    case QF_PORT: return qerr(err, t->col, "%s is not a port (0-65535)%s", what, hint);
-    case QF_VLAN: return qerr(err, t->col, "%s is not a VLAN id (0-4095)%s", what, hint);
+    case QF_IP:
+        return qerr(err, t->col, "%s is not an IP address%s", what, hint);
+    case QF_PORT:
+        return qerr(err, t->col, "%s is not a port (0-65535)%s", what, hint);
+    case QF_VLAN:
+        return qerr(err, t->col, "%s is not a VLAN id (0-4095)%s", what, hint);
     case QF_INT:
         return qerr(err, t->col, "%s is not a count (whole number, k M G T suffixes)%s", what,
                     hint);
     case QF_DURATION:
-        return qerr(err, t->col, "%s is not a duration (e.g. 250ms, 1.5s, 1h30m)%s", what,
-                    hint);
+        return qerr(err, t->col, "%s is not a duration (e.g. 250ms, 1.5s, 1h30m)%s", what, hint);
     case QF_TIME:
         return qerr(err, t->col, "%s is not a time (RFC 3339, epoch seconds, or 7d, 3h ...)%s",
                     what, hint);
@@ -436,10 +449,12 @@ static int value_error(const struct qfield *f, const struct qtok *t, const char 
                     "%s is not an IP protocol (tcp udp icmp icmp6 sctp gre esp ah igmp, or "
                     "0-255)",
                     what);
-    case QF_IPVER: return qerr(err, t->col, "%s is not an IP version (ipv4, ipv6)", what);
+    case QF_IPVER:
+        return qerr(err, t->col, "%s is not an IP version (ipv4, ipv6)", what);
     case QF_ID:
         return qerr(err, t->col, "%s is not a session id (16 hex digits or a decimal)", what);
-    case QF_TEXT: break;
+    case QF_TEXT:
+        break;
     }
     return qerr(err, t->col, "bad value %s", what);
 }
@@ -509,8 +524,10 @@ static int parse_typed(const struct qfield *f, int is_alias, enum qop op, const 
         return add_int(vals, i);
     case QF_TIME:
         if ((rc = parse_time(lit, now, &i)) == -2)
-            return qerr(err, t->col, "'%.40s' is out of range (years 1678-2261, at most 200 "
-                        "years back)", lit);
+            return qerr(err, t->col,
+                        "'%.40s' is out of range (years 1678-2261, at most 200 "
+                        "years back)",
+                        lit);
         if (rc)
             return value_error(f, t, lit, err);
         return add_int(vals, i);
@@ -556,13 +573,14 @@ static int parse_typed(const struct qfield *f, int is_alias, enum qop op, const 
         v->i = (int64_t)u;
         return 0;
     }
-    case QF_TEXT: break;
+    case QF_TEXT:
+        break;
     }
     return value_error(f, t, lit, err);
 }
 
-int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list,
-               const struct qtok *t, int64_t now, struct qvals *vals, struct query_error *err)
+int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list, const struct qtok *t,
+               int64_t now, struct qvals *vals, struct query_error *err)
 {
     int eq = op == QOP_EQ || op == QOP_NE;
     struct qval *v;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -472,6 +473,32 @@ int source_open_file(struct source **out, const char *path, char *msg, size_t ms
     if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode)) {
         s->file_size = (int64_t)st.st_size;
         (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        /*
+         * An uncompressed capture on disk is mapped whole and parsed in place: no
+         * read(2) copy, no window moves, and packet pointers stay valid until
+         * source_close (the packet store relies on that to write without copying).
+         * Compressed files and pipes use the read window below.
+         */
+        if (st.st_size >= 4 && (uint64_t)st.st_size <= SIZE_MAX) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, s->fd, 0);
+            if (m != MAP_FAILED) {
+                if (src_comp_of(m, (size_t)st.st_size) == SRC_COMP_NONE) {
+                    (void)madvise(m, (size_t)st.st_size, MADV_WILLNEED);
+                    s->map = m;
+                    s->map_len = (size_t)st.st_size;
+                    s->win = m;
+                    s->end = s->cap = s->map_len;
+                    s->in_state = SRC_IN_END;
+                    s->raw_read = 0;
+                    rc = src_finish_open(s, msg, msglen);
+                    if (rc)
+                        goto fail;
+                    *out = s;
+                    return 0;
+                }
+                munmap(m, (size_t)st.st_size);
+            }
+        }
     }
     s->wbuf = malloc(SRC_WIN_SIZE);
     if (!s->wbuf) {
@@ -572,7 +599,22 @@ int source_next(struct source *s, struct packet *pkt)
         return s->err;
     if (s->done)
         return 0;
-    return s->fmt == SRC_FMT_PCAPNG ? src_pcapng_next(s, pkt) : src_pcap_next(s, pkt);
+    int rc = s->fmt == SRC_FMT_PCAPNG ? src_pcapng_next(s, pkt) : src_pcap_next(s, pkt);
+    /* A mapped file or caller memory is the window itself: it never moves. */
+    pkt->stable = s->wbuf == NULL;
+    if (s->map && s->pos - s->unmapped >= SRC_MAP_DROP * 2) {
+        /*
+         * Let go of the pages far behind the cursor so resident memory stays
+         * bounded whatever the file size.  Safe even if a writer still points
+         * there: a private read-only file mapping refaults the same bytes.
+         */
+        size_t upto = (s->pos - SRC_MAP_DROP) & ~(size_t)4095;
+        if (upto > s->unmapped) {
+            (void)madvise((uint8_t *)s->map + s->unmapped, upto - s->unmapped, MADV_DONTNEED);
+            s->unmapped = upto;
+        }
+    }
+    return rc;
 }
 
 const char *source_error(const struct source *s)
@@ -599,8 +641,8 @@ const char *source_compression(const struct source *s)
 
 uint64_t source_bytes_read(const struct source *s)
 {
-    if (s->fd < 0 && s->comp == SRC_COMP_NONE)
-        return s->base + s->pos; /* caller memory: what has been parsed */
+    if ((s->fd < 0 || s->map) && s->comp == SRC_COMP_NONE)
+        return s->base + s->pos; /* caller memory or a mapped file: what has been parsed */
     return s->raw_read;
 }
 
@@ -618,6 +660,8 @@ void source_close(struct source *s)
 {
     if (!s)
         return;
+    if (s->map)
+        munmap(s->map, s->map_len);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
     if (s->z_live)

@@ -44,6 +44,7 @@ struct packet {
     const uint8_t *data;   /* owned by the source; valid until the next source_next() */
     uint64_t offset;       /* byte offset of the packet's record in the (decompressed) input */
     uint64_t number;       /* 1-based packet number in this input */
+    int stable;            /* data stays valid until source_close(), not just the next call */
 };
 
 struct source;

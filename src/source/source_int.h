@@ -31,6 +31,8 @@
 #define SRC_MAX_BLOCK SRC_WIN_SIZE
 /* Compressed bytes read per read() call when decompressing. */
 #define SRC_RAW_SIZE ((size_t)256 << 10)
+/* A mapped file keeps about this much behind the cursor resident. */
+#define SRC_MAP_DROP ((size_t)64 << 20)
 /* Interfaces one pcapng section may describe (hostile files would otherwise grow the table freely).
  */
 #define SRC_MAX_IFACES 65536u
@@ -66,6 +68,8 @@ struct source {
     /* The window over the decompressed stream (see the top of this file). */
     const uint8_t *win;
     uint8_t *wbuf; /* owned window memory; NULL when win is the caller's memory */
+    void *map;     /* a plain capture file mapped whole: the window (munmap at close) */
+    size_t map_len, unmapped; /* pages before `unmapped` were released (MADV_DONTNEED) */
     size_t pos, end, cap;
     uint64_t base;
     int in_state; /* src_in_state */

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const schema =
+static const char *const table_sql =
     "CREATE TABLE IF NOT EXISTS sessions("
     " id INTEGER NOT NULL, piece INTEGER NOT NULL, last_piece INTEGER NOT NULL,"
     " first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
@@ -29,8 +29,24 @@ static const char *const schema =
     " src_bytes INTEGER NOT NULL, dst_bytes INTEGER NOT NULL,"
     " src_payload INTEGER NOT NULL, dst_payload INTEGER NOT NULL,"
     " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT NOT NULL,"
-    " community_id TEXT NOT NULL, ingest_id INTEGER NOT NULL, pos BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions(id, piece);"
+    " community_id TEXT NOT NULL, ingest_id INTEGER NOT NULL, pos BLOB NOT NULL);";
+
+/*
+ * (id, piece) is unique: INSERT OR REPLACE relies on it when a resumed run
+ * writes rows again.  A run writes each (id, piece) once, so a day file the run
+ * creates gets this index with the others when the run completes; a day file
+ * that already exists (a resumed run's included) has it before the first insert.
+ */
+static const char *const unique_sql =
+    "CREATE UNIQUE INDEX IF NOT EXISTS sessions_id ON sessions(id, piece);";
+
+/*
+ * The lookup indexes.  A day file that a run creates gets them when the run
+ * completes: building an index from sorted data once costs a fraction of
+ * maintaining it row by row, and ingest is the hot path.  Until then queries on
+ * that day still give the right answer, by scanning.
+ */
+static const char *const index_sql =
     "CREATE INDEX IF NOT EXISTS sessions_first ON sessions(first_ns);"
     "CREATE INDEX IF NOT EXISTS sessions_src ON sessions(src_ip);"
     "CREATE INDEX IF NOT EXISTS sessions_dst ON sessions(dst_ip);"
@@ -49,7 +65,24 @@ int day_of_ns(int64_t ns)
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
+static int table_exists(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name='sessions'", -1, &s,
+                           NULL) == SQLITE_OK) {
+        found = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+    }
+    return found;
+}
+
 int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out)
+{
+    return meta_open_day_ex(st, day, readonly, out, NULL);
+}
+
+int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int *created)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/meta/%08d.db", st->dir, day);
@@ -64,13 +97,16 @@ int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out)
     sqlite3_busy_timeout(db, 10000);
     if (!readonly) {
         chmod(path, 0600);
-        if (store_exec(st, db,
-                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                       "PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=100000;") ||
-            store_exec(st, db, schema)) {
+        int fresh = !table_exists(db);
+        if (store_exec(st, db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;") ||
+            store_exec(st, db, st->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
+            store_exec(st, db, table_sql) ||
+            (!fresh && (store_exec(st, db, unique_sql) || store_exec(st, db, index_sql)))) {
             sqlite3_close(db);
             return KS_ESQL;
         }
+        if (created)
+            *created = fresh;
     }
     *out = db;
     return 0;
@@ -128,6 +164,14 @@ static int part_get(struct store *st, int day, struct partition **out)
          * keyed by (id, piece), so a replay after a crash rewrites the same rows.
          */
         int rc = part_record(st, lru);
+        if (!rc && lru->in_txn) {
+            rc = store_exec(st, lru->db, "COMMIT");
+            lru->in_txn = 0;
+        }
+        if (!rc && lru->deferred)
+            rc = store_exec(st, lru->db, unique_sql);
+        if (!rc && lru->deferred)
+            rc = store_exec(st, lru->db, index_sql);
         if (!rc)
             rc = part_close(st, lru, 1);
         if (rc)
@@ -139,7 +183,7 @@ static int part_get(struct store *st, int day, struct partition **out)
     p->min_ns = INT64_MAX;
     p->max_ns = INT64_MIN;
     p->last_use = ++st->use_clock;
-    int rc = meta_open_day(st, day, 0, &p->db);
+    int rc = meta_open_day_ex(st, day, 0, &p->db, &p->deferred);
     if (!rc && sqlite3_prepare_v2(p->db,
                                   "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
                                   "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -235,6 +279,23 @@ int meta_commit_all(struct store *st)
         if (rc)
             return rc;
         p->in_txn = 0;
+    }
+    return 0;
+}
+
+/* Build the lookup indexes of the day files this run created (at the end of a run). */
+int meta_build_indexes(struct store *st)
+{
+    for (size_t i = 0; i < st->nparts; i++) {
+        struct partition *p = &st->parts[i];
+        if (!p->deferred)
+            continue;
+        int rc = store_exec(st, p->db, unique_sql);
+        if (!rc)
+            rc = store_exec(st, p->db, index_sql);
+        if (rc)
+            return rc;
+        p->deferred = 0;
     }
     return 0;
 }
@@ -478,7 +539,8 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
     if (!streaming) {
         if (!rc) {
             g_sort = q->sort;
-            qsort(rows, nrows, sizeof *rows, cmp_rows);
+            if (nrows)
+                qsort(rows, nrows, sizeof *rows, cmp_rows);
             for (size_t i = 0; i < nrows && (!q->limit || i < q->limit); i++)
                 if (cb(ctx, &rows[i]))
                     break;

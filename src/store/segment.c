@@ -36,17 +36,25 @@ int seg_path(const struct store *st, uint32_t seg_id, char *dst, size_t n)
     return len < 0 || (size_t)len >= n ? KS_EINVAL : 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* Write every pending iovec, resuming after partial writes. */
+static int writev_all(int fd, struct iovec *iov, int n)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             return KS_EIO;
         }
-        p += w;
-        n -= (size_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0 && w > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
     return 0;
 }
@@ -55,17 +63,18 @@ static int writer_flush(struct store *st, struct seg_writer *w, int do_sync)
 {
     if (w->fd < 0)
         return 0;
-    if (w->wlen) {
-        if (write_all(w->fd, w->wbuf, w->wlen))
+    if (w->niov) {
+        if (writev_all(w->fd, w->iov, w->niov))
             return store_set_err(st, KS_EIO, "write segment %u: %s", w->seg_id, strerror(errno));
+        w->niov = 0;
         w->wlen = 0;
+        w->iov_bytes = 0;
         /*
-         * Start writeback of every completed 32 MiB without waiting for it, so the
-         * checkpoint's fdatasync finds little left to do and dirty pages never
-         * pile up (the same trick as dd's oflag=direct-free streaming writers).
+         * Durable stores start writeback of every completed 32 MiB without waiting
+         * for it, so the checkpoint's fdatasync finds little left to do.
          */
         uint64_t flushed = w->off & ~(uint64_t)(SEG_WRITEBACK - 1);
-        if (flushed > w->writeback) {
+        if (st->durable && flushed > w->writeback) {
             sync_file_range(w->fd, (off_t)w->writeback, (off_t)(flushed - w->writeback),
                             SYNC_FILE_RANGE_WRITE);
             w->writeback = flushed;
@@ -74,6 +83,20 @@ static int writer_flush(struct store *st, struct seg_writer *w, int do_sync)
     if (do_sync && fdatasync(w->fd) != 0)
         return store_set_err(st, KS_EIO, "sync segment %u: %s", w->seg_id, strerror(errno));
     return 0;
+}
+
+/* Queue n bytes at p; consecutive bytes of wbuf share one iovec. */
+static void writer_queue(struct seg_writer *w, const void *p, size_t n)
+{
+    struct iovec *last = w->niov ? &w->iov[w->niov - 1] : NULL;
+    if (last && (const uint8_t *)last->iov_base + last->iov_len == (const uint8_t *)p) {
+        last->iov_len += n;
+    } else {
+        w->iov[w->niov].iov_base = (void *)(uintptr_t)p;
+        w->iov[w->niov].iov_len = n;
+        w->niov++;
+    }
+    w->iov_bytes += n;
 }
 
 static int writer_record(struct store *st, const struct seg_writer *w)
@@ -161,6 +184,7 @@ static int writer_open_new(struct store *st, int64_t ingest_id, struct seg_write
         return store_set_err(st, KS_EIO, "create %s: %s", path, strerror(errno));
     pcap_header(w->wbuf, w->linktype);
     w->wlen = SEG_HDR_LEN;
+    writer_queue(w, w->wbuf, SEG_HDR_LEN);
     return 0;
 }
 
@@ -176,7 +200,8 @@ static struct seg_writer *writer_for(struct store *st, uint32_t linktype)
     w->linktype = linktype;
     w->fd = -1;
     w->wbuf = malloc(SEG_WBUF);
-    if (!w->wbuf)
+    w->iov = malloc(SEG_IOV * sizeof *w->iov);
+    if (!w->wbuf || !w->iov)
         return NULL;
     st->nwriters++;
     return w;
@@ -196,7 +221,7 @@ int seg_write(struct store *st, int64_t ingest_id, const struct packet *pkt, uin
     uint64_t reclen = SEG_REC_HDR + (uint64_t)caplen;
     if (!w->seg_id || (w->off + reclen > st->segment_bytes && w->off > SEG_HDR_LEN)) {
         if (w->seg_id) {
-            int rc = writer_flush(st, w, !st->replay);
+            int rc = writer_flush(st, w, !st->replay && st->durable);
             if (!rc && !st->replay)
                 rc = writer_record(st, w);
             if (rc)
@@ -224,20 +249,26 @@ int seg_write(struct store *st, int64_t ingest_id, const struct packet *pkt, uin
         nsec += 1000000000;
         sec--;
     }
-    if (w->wlen + reclen > SEG_WBUF) {
+    /* Room for a header, a copied packet, and two iovecs. */
+    if (w->wlen + reclen > SEG_WBUF || w->niov + 2 > SEG_IOV || w->iov_bytes > SEG_WBUF * 8) {
         int rc = writer_flush(st, w, 0);
         if (rc)
             return rc;
     }
-    if (reclen > SEG_WBUF) /* cannot happen: SRC_MAX_CAPLEN < SEG_WBUF */
-        return store_set_err(st, KS_ELIMIT, "packet too large");
     uint8_t *h = w->wbuf + w->wlen;
     st_u32le(h, (uint32_t)sec);
     st_u32le(h + 4, (uint32_t)nsec);
     st_u32le(h + 8, caplen);
     st_u32le(h + 12, pkt->wirelen < caplen ? caplen : pkt->wirelen);
-    memcpy(h + SEG_REC_HDR, pkt->data, caplen);
-    w->wlen += reclen;
+    w->wlen += SEG_REC_HDR;
+    writer_queue(w, h, SEG_REC_HDR);
+    if (pkt->stable) {
+        writer_queue(w, pkt->data, caplen);
+    } else {
+        memcpy(w->wbuf + w->wlen, pkt->data, caplen);
+        writer_queue(w, w->wbuf + w->wlen, caplen);
+        w->wlen += caplen;
+    }
     return 0;
 }
 
@@ -336,6 +367,7 @@ void seg_close_writers(struct store *st)
         if (st->writers[i].fd >= 0)
             close(st->writers[i].fd);
         free(st->writers[i].wbuf);
+        free(st->writers[i].iov);
     }
     st->nwriters = 0;
 }

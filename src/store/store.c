@@ -94,6 +94,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
         return KS_ENOMEM;
     }
     st->readonly = opts && opts->readonly;
+    st->durable = opts && opts->durable;
     st->segment_bytes = opts && opts->segment_bytes ? opts->segment_bytes
                                                     : STORE_DEFAULT_SEGMENT_BYTES;
     if (st->segment_bytes < 4096)
@@ -263,9 +264,11 @@ int store_session_add(struct store *st, int64_t ingest_id, const struct session_
 
 int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_progress *p)
 {
-    int rc = seg_flush_all(st, 1);
+    int rc = seg_flush_all(st, st->durable);
     if (!rc)
         rc = meta_commit_all(st);
+    if (!rc && p->status != INGEST_PARTIAL)
+        rc = meta_build_indexes(st);
     if (rc)
         return rc;
     if ((rc = store_exec(st, st->cat, "BEGIN IMMEDIATE")))

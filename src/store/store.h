@@ -7,10 +7,12 @@
  *             so retention drops whole files and a query opens only the days its
  *             time range needs; catalog.db knows ingests, segments, partitions
  *
- * Writes are batched: store_checkpoint() makes everything written so far durable
- * in a fixed order (packets fsync'd, then sessions, then the catalog's progress
- * record), so a crash at any moment leaves a store whose catalog describes only
- * what is really there.  Session rows are keyed by (id, piece) and written with
+ * Writes are batched: store_checkpoint() commits everything written so far in a
+ * fixed order (packets written, then sessions, then the catalog's progress
+ * record), so a crash of the process at any moment leaves a store whose catalog
+ * describes only what is really there.  With opts.durable the packets and
+ * sessions are also fsync'd at each checkpoint, which extends that to power
+ * loss at the cost of waiting for the disk.  Session rows are keyed by (id, piece) and written with
  * INSERT OR REPLACE, which makes replaying an interrupted ingest idempotent.
  *
  * The metadata half is what a ClickHouse backend will implement later; packets
@@ -32,6 +34,7 @@
 struct store_opts {
     uint64_t segment_bytes; /* rotate packet files at this size (0 = default 1 GiB) */
     int readonly;           /* open for queries only; fails if the store does not exist */
+    int durable;            /* fsync packets and sessions at every checkpoint (power-loss safe) */
 };
 
 struct store;

@@ -6,9 +6,11 @@
 
 #include <limits.h>
 #include <sqlite3.h>
+#include <sys/uio.h>
 
 #define SEG_MAX_LINKTYPES 64
 #define SEG_WBUF (1u << 20)
+#define SEG_IOV 1024
 #define SEG_WRITEBACK (UINT64_C(32) << 20)
 #define SEG_HDR_LEN 24
 #define SEG_REC_HDR 16
@@ -24,8 +26,17 @@ struct seg_writer {
     uint64_t writeback;    /* bytes handed to the kernel's writeback so far */
     uint64_t packets;
     int64_t first_ns, last_ns;
+    /*
+     * Pending output: iov[0..niov) in file order.  Entries point into wbuf (record
+     * headers, the file header, copies of packets whose bytes will not outlive
+     * the call) or straight at the source's packet bytes when the source keeps
+     * them valid (a mapped capture file), so those are copied once, by write.
+     */
     uint8_t *wbuf;
     size_t wlen;
+    struct iovec *iov;
+    int niov;
+    size_t iov_bytes;
 };
 
 /* One day's metadata file, open for writing during an ingest. */
@@ -34,6 +45,7 @@ struct partition {
     sqlite3 *db;
     sqlite3_stmt *ins;
     int in_txn;
+    int deferred;          /* created by this run: lookup indexes built when it ends */
     int64_t min_ns, max_ns;
     uint64_t last_use;
 };
@@ -47,7 +59,7 @@ struct seg_reader {
 
 struct store {
     char dir[PATH_MAX];
-    int readonly;
+    int readonly, durable;
     uint64_t segment_bytes;
     sqlite3 *cat;
     char err[512];
@@ -82,6 +94,8 @@ int meta_commit_all(struct store *st);
 int meta_record_all(struct store *st);
 void meta_close_all(struct store *st);
 int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out);
+int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int *created);
+int meta_build_indexes(struct store *st);
 
 /* store.c */
 int store_set_err(struct store *st, int rc, const char *fmt, ...)

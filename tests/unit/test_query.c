@@ -36,28 +36,112 @@ struct qt_row {
 
 /* Row n of the table is session n; ids are n, except row 10 whose id has the top bit set. */
 static const struct qt_row qt_rows[] = {
-    {1, 4, 6, "10.1.0.1", "10.1.255.255", 49152, 445, NONE, NONE, 10, 20, 1000, 2000, 500, 1500,
-     0x1b, "ShADadFf", "SF", "fin", "1:aaa+bbb/ccc=", 0, 2 * QS, 0},
-    {2, 4, 6, "10.2.0.1", "10.1.0.0", 50000, 3389, 100, NONE, 1, 1, 60, 54, 0, 0, 0x06, "Sr",
-     "REJ", "rst", "1:x[y]*z?", 3600 * QS, QS / 10, 0},
-    {3, 4, 17, "192.168.1.5", "8.8.8.8", 53, 53, 100, 200, 1, 1, 80, 120, 52, 92, NONE, NULL,
-     NULL, "idle", "1:udp1", 86400 * QS, 30 * QS, 0},
-    {4, 6, 6, "2001:db8::1", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 52000, 443, NONE, NONE,
-     4000, 3000, 5000000, 200000, 4900000, 100000, 0x02, "S", "S0", "idle", "1:v6tcp",
-     2 * 86400 * QS, 3600 * QS, 0},
-    {5, 6, 58, "fe80::1", "ff02::1", 135, 0, NONE, NONE, 1, 0, 86, 0, 32, 0, NONE, NULL, NULL,
-     "eof", "1:icmp6", -30 * 86400 * QS, 0, 0},
-    {6, 4, 1, "10.0.255.255", "10.2.0.0", 8, 0, 7, NONE, 3, 3, 294, 294, 168, 168, NONE, NULL,
-     NULL, "idle", "1:icmp4", 10 * QS, 2 * QS, 0},
-    {7, 6, 6, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::", 40000, 22, NONE, NONE, 2,
-     0, 150, 0, 0, 0, 0x00, "", "OTH", "evicted", "1:noflags", 300 * QS, 3 * QS / 2, 0},
-    {8, 4, 6, "172.16.0.1", "172.16.0.2", 41000, 80, 4095, NONE, 2000000, 1000000, 3000000000,
-     1500000, 2900000000, 10, 0x12, "Sh", "SH", "active", "1:abcdef", -3600 * QS, 5 * QS, 1},
-    {9, 4, 132, "10.1.2.3", "10.9.9.9", 1000, 2000, NONE, NONE, 5, 5, 500, 500, 100, 100, NONE,
-     NULL, NULL, "idle", "1:xy-sctp", 3 * 86400 * QS, 90 * 60 * QS, 0},
-    {INT64_MIN + 1 /* 8000000000000001 */, 4, 47, "203.0.113.7",
-     "198.51.100.1", 0, 0, NONE, NONE, 1, 1, 100, 100, 10, 10, NONE, NULL, NULL, "eof", NULL,
-     -10 * 86400 * QS, 86400 * QS, 1},
+    {1,  4,      6,    "10.1.0.1", "10.1.255.255", 49152, 445,        NONE, NONE,  10,
+     20, 1000,   2000, 500,        1500,           0x1b,  "ShADadFf", "SF", "fin", "1:aaa+bbb/ccc=",
+     0,  2 * QS, 0},
+    {2,  4, 6, "10.2.0.1", "10.1.0.0", 50000, 3389,  100,         NONE,      1,       1, 60,
+     54, 0, 0, 0x06,       "Sr",       "REJ", "rst", "1:x[y]*z?", 3600 * QS, QS / 10, 0},
+    {3,   4,  17, "192.168.1.5", "8.8.8.8", 53,   53,     100,      200,        1,       1, 80,
+     120, 52, 92, NONE,          NULL,      NULL, "idle", "1:udp1", 86400 * QS, 30 * QS, 0},
+    {4,
+     6,
+     6,
+     "2001:db8::1",
+     "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+     52000,
+     443,
+     NONE,
+     NONE,
+     4000,
+     3000,
+     5000000,
+     200000,
+     4900000,
+     100000,
+     0x02,
+     "S",
+     "S0",
+     "idle",
+     "1:v6tcp",
+     2 * 86400 * QS,
+     3600 * QS,
+     0},
+    {5,    6,    58,    "fe80::1", "ff02::1",        135, 0, NONE, NONE, 1, 0, 86, 0, 32, 0, NONE,
+     NULL, NULL, "eof", "1:icmp6", -30 * 86400 * QS, 0,   0},
+    {6,   4,   1,   "10.0.255.255", "10.2.0.0", 8,    0,      7,         NONE,    3,      3, 294,
+     294, 168, 168, NONE,           NULL,       NULL, "idle", "1:icmp4", 10 * QS, 2 * QS, 0},
+    {7,
+     6,
+     6,
+     "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff",
+     "2001:db9::",
+     40000,
+     22,
+     NONE,
+     NONE,
+     2,
+     0,
+     150,
+     0,
+     0,
+     0,
+     0x00,
+     "",
+     "OTH",
+     "evicted",
+     "1:noflags",
+     300 * QS,
+     3 * QS / 2,
+     0},
+    {8,    4,       6,        "172.16.0.1", "172.16.0.2", 41000,      80, 4095,
+     NONE, 2000000, 1000000,  3000000000,   1500000,      2900000000, 10, 0x12,
+     "Sh", "SH",    "active", "1:abcdef",   -3600 * QS,   5 * QS,     1},
+    {9,
+     4,
+     132,
+     "10.1.2.3",
+     "10.9.9.9",
+     1000,
+     2000,
+     NONE,
+     NONE,
+     5,
+     5,
+     500,
+     500,
+     100,
+     100,
+     NONE,
+     NULL,
+     NULL,
+     "idle",
+     "1:xy-sctp",
+     3 * 86400 * QS,
+     90 * 60 * QS,
+     0},
+    {INT64_MIN + 1 /* 8000000000000001 */,
+     4,
+     47,
+     "203.0.113.7",
+     "198.51.100.1",
+     0,
+     0,
+     NONE,
+     NONE,
+     1,
+     1,
+     100,
+     100,
+     10,
+     10,
+     NONE,
+     NULL,
+     NULL,
+     "eof",
+     NULL,
+     -10 * 86400 * QS,
+     86400 * QS,
+     1},
 };
 #define QT_NROWS (sizeof qt_rows / sizeof qt_rows[0])
 
@@ -157,11 +241,21 @@ static int qt_bind(sqlite3_stmt *st, const struct qparam *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         int c = (int)i + 1, rc;
         switch (p[i].type) {
-        case QP_INT: rc = sqlite3_bind_int64(st, c, p[i].i); break;
-        case QP_REAL: rc = sqlite3_bind_double(st, c, p[i].d); break;
-        case QP_TEXT: rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
-        case QP_BLOB: rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
-        default: rc = SQLITE_MISUSE; break;
+        case QP_INT:
+            rc = sqlite3_bind_int64(st, c, p[i].i);
+            break;
+        case QP_REAL:
+            rc = sqlite3_bind_double(st, c, p[i].d);
+            break;
+        case QP_TEXT:
+            rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
+        case QP_BLOB:
+            rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
+        default:
+            rc = SQLITE_MISUSE;
+            break;
         }
         if (rc)
             return rc;
@@ -289,8 +383,9 @@ TEST(query_error_bad_values)
                   "ERR 8: 'yesterday' is not a time (RFC 3339, epoch seconds, or 7d, 3h ...)");
     ASSERT_STR_EQ(qt_sel("time > 3000-01-01"),
                   "ERR 8: '3000-01-01' is out of range (years 1678-2261, at most 200 years back)");
-    ASSERT_STR_EQ(qt_sel("time > 99999999999w"),
-                  "ERR 8: '99999999999w' is out of range (years 1678-2261, at most 200 years back)");
+    ASSERT_STR_EQ(
+        qt_sel("time > 99999999999w"),
+        "ERR 8: '99999999999w' is out of range (years 1678-2261, at most 200 years back)");
     ASSERT_STR_EQ(qt_sel("time > 1700000000000"),
                   "ERR 8: '1700000000000' is out of range (years 1678-2261, at most 200 years "
                   "back)");
@@ -338,7 +433,8 @@ TEST(query_error_lists_and_kinds)
                   "ERR 11: ordering needs a number, time or address field; 'tcp.state' is text");
     ASSERT_STR_EQ(qt_sel("proto > 6"),
                   "ERR 7: ordering needs a number, time or address field; 'proto' is proto");
-    ASSERT_STR_EQ(qt_sel("ip > 10.0.0.0/8"), "ERR 6: ordering compares with one address, not a CIDR");
+    ASSERT_STR_EQ(qt_sel("ip > 10.0.0.0/8"),
+                  "ERR 6: ordering compares with one address, not a CIDR");
     ASSERT_STR_EQ(qt_sel("ip == /10/"), "ERR 7: a regex needs a text field; 'ip' is ip");
     ASSERT_STR_EQ(qt_sel("tcp.state == /(x/"),
                   "ERR 14: bad regex: missing closing parenthesis (at offset 2 of the pattern)");
@@ -434,9 +530,9 @@ TEST(query_sql_params)
 {
     struct query *q;
     struct query_error err;
-    ASSERT_EQ(query_parse("ip.dst == 10.1.0.0/16 && tcp.state == \"S\\\"0\" && bytes >= 1.5k",
-                          &q, &err),
-              0);
+    ASSERT_EQ(
+        query_parse("ip.dst == 10.1.0.0/16 && tcp.state == \"S\\\"0\" && bytes >= 1.5k", &q, &err),
+        0);
     struct buf sql;
     buf_init(&sql, 0);
     buf_printf(&sql, "x");
@@ -481,8 +577,8 @@ TEST(query_sql_uses_indexes)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char plan[1024] = "";
-        const char *r = qt_sel_prefix("EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE ",
-                                      cases[c][0]);
+        const char *r =
+            qt_sel_prefix("EXPLAIN QUERY PLAN SELECT id FROM sessions WHERE ", cases[c][0]);
         ASSERT_TRUE(strncmp(r, "ERR", 3) != 0 && strncmp(r, "SQL", 3) != 0);
         /* qt_sel_prefix reads column 0; the plan text is column 3: run it again by hand. */
         struct query *q;
@@ -514,8 +610,8 @@ TEST(query_sql_uses_indexes)
 
 TEST(query_sem_cidr_v4_boundaries)
 {
-    ASSERT_STR_EQ(qt_sel("ip.dst == 10.1.0.0/16"), "1,2");  /* .0.0 and .255.255 both in */
-    ASSERT_STR_EQ(qt_sel("ip.src == 10.1.0.0/16"), "1,9");  /* 10.0.255.255 just out */
+    ASSERT_STR_EQ(qt_sel("ip.dst == 10.1.0.0/16"), "1,2"); /* .0.0 and .255.255 both in */
+    ASSERT_STR_EQ(qt_sel("ip.src == 10.1.0.0/16"), "1,9"); /* 10.0.255.255 just out */
     ASSERT_STR_EQ(qt_sel("ip == 10.1.0.0/16"), "1,2,9");
     ASSERT_STR_EQ(qt_sel("ip == 10.1.77.77/16"), "1,2,9"); /* host bits ignored */
     ASSERT_STR_EQ(qt_sel("ip == 10.0.0.0/8"), "1,2,6,9");
@@ -530,8 +626,8 @@ TEST(query_sem_cidr_v6_boundaries)
 {
     ASSERT_STR_EQ(qt_sel("ip == 2001:db8::/32"), "4");
     ASSERT_STR_EQ(qt_sel("ip.dst == 2001:db8::/32"), "4"); /* the last address of the /32 */
-    ASSERT_STR_EQ(qt_sel("ip == 2001:db8::/31"), "4,7");  /* db8-db9 */
-    ASSERT_STR_EQ(qt_sel("ip == 2001:db6::/31"), "7");    /* db6-db7 */
+    ASSERT_STR_EQ(qt_sel("ip == 2001:db8::/31"), "4,7");   /* db8-db9 */
+    ASSERT_STR_EQ(qt_sel("ip == 2001:db6::/31"), "7");     /* db6-db7 */
     ASSERT_STR_EQ(qt_sel("ip == ::/0"), ALL);
     ASSERT_STR_EQ(qt_sel("ip == fe80::/10"), "5");
     ASSERT_STR_EQ(qt_sel("ip.dst == FF02::1"), "5");
@@ -609,7 +705,7 @@ TEST(query_sem_durations)
     ASSERT_STR_EQ(qt_sel("event.duration == 1500ms"), "7");
     ASSERT_STR_EQ(qt_sel("event.duration == 1500000us"), "7");
     ASSERT_STR_EQ(qt_sel("event.duration > 1500000000"), "1,3,4,6,8,9,10"); /* ns */
-    ASSERT_STR_EQ(qt_sel("duration > 2"), "3,4,8,9,10");                     /* seconds */
+    ASSERT_STR_EQ(qt_sel("duration > 2"), "3,4,8,9,10");                    /* seconds */
     ASSERT_STR_EQ(qt_sel("duration == 0.1"), "2");
     ASSERT_STR_EQ(qt_sel("duration >= 1h30m"), "9,10");
     ASSERT_STR_EQ(qt_sel("duration >= 1d"), "10");
@@ -711,17 +807,17 @@ TEST(query_regexp_function)
     ASSERT_EQ(sqlite3_column_int(st, 4), 1);
     ASSERT_EQ(sqlite3_column_int(st, 5), 0); /* not UTF-8: no match rather than an error */
     sqlite3_finalize(st);
-    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT konseki_regexp('(', 'a')", -1, &st, NULL),
-              SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT konseki_regexp('(', 'a')", -1, &st, NULL), SQLITE_OK);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ERROR);
     ASSERT_TRUE(strstr(sqlite3_errmsg(db), "konseki_regexp: bad pattern") != NULL);
     sqlite3_finalize(st);
     /* Catastrophic backtracking ends (a match limit) instead of hanging. */
-    ASSERT_EQ(sqlite3_prepare_v2(db,
-                                 "SELECT konseki_regexp('^(a|aa)+$',"
-                                 " 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab')",
-                                 -1, &st, NULL),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db,
+                           "SELECT konseki_regexp('^(a|aa)+$',"
+                           " 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab')",
+                           -1, &st, NULL),
+        SQLITE_OK);
     int rc = sqlite3_step(st);
     ASSERT_TRUE(rc == SQLITE_ROW || rc == SQLITE_ERROR);
     sqlite3_finalize(st);
@@ -848,12 +944,13 @@ TEST(query_sem_long_cidr_lists)
     buf_release(&b);
 
     sqlite3_stmt *st;
-    ASSERT_EQ(sqlite3_prepare_v2(qt_db(),
-                                 "SELECT konseki_inranges(NULL, x'00'), konseki_inranges(x'00', x'00'),"
-                                 " konseki_inranges(zeroblob(32), zeroblob(16)),"
-                                 " konseki_inranges(zeroblob(32), 'abc')",
-                                 -1, &st, NULL),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(qt_db(),
+                           "SELECT konseki_inranges(NULL, x'00'), konseki_inranges(x'00', x'00'),"
+                           " konseki_inranges(zeroblob(32), zeroblob(16)),"
+                           " konseki_inranges(zeroblob(32), 'abc')",
+                           -1, &st, NULL),
+        SQLITE_OK);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     ASSERT_EQ(sqlite3_column_int(st, 0), 0);
     ASSERT_EQ(sqlite3_column_int(st, 1), 0);
