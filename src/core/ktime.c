@@ -15,6 +15,9 @@ int64_t ktime_now(void)
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm. */
+/* Seconds that still fit in int64 nanoseconds with room for an offset (year ~2255). */
+#define KT_MAX_SECS INT64_C(9000000000)
+
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
@@ -62,7 +65,8 @@ static int parse_rfc3339(const char *s, int64_t *out)
     if (parse_digits(&s, 4, &y) || *s++ != '-' || parse_digits(&s, 2, &mo) || *s++ != '-' ||
         parse_digits(&s, 2, &d))
         return KS_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+    /* int64 nanoseconds cover 1677..2262; stay well inside. */
+    if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31)
         return KS_EINVAL;
     if (*s == 'T' || *s == 't' || *s == ' ') {
         s++;
@@ -116,6 +120,8 @@ int ktime_parse(const char *s, int64_t now, int64_t *out)
             case 'd': mul = 86400; break;
             case 'w': mul = 7 * 86400; break;
             }
+            if (v > KT_MAX_SECS / mul)
+                return KS_EINVAL;
             *out = now - v * mul * KT_NS_PER_SEC;
             return 0;
         }
@@ -126,6 +132,8 @@ int ktime_parse(const char *s, int64_t now, int64_t *out)
         p++;
     if (p != s && (p - s) <= 12 && (*p == '\0' || *p == '.')) {
         int64_t secs = strtoll(s, NULL, 10), frac = 0;
+        if (secs > KT_MAX_SECS)
+            return KS_EINVAL;
         if (*p == '.') {
             p++;
             if (parse_frac(&p, &frac) || *p)

@@ -488,7 +488,11 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
         if ((rc = meta_open_day(st, days[d], 1, &db)))
             break;
         opened++;
-        query_sqlite_register(db);
+        if (query_sqlite_register(db) != 0) {
+            rc = store_sql_err(st, db, "register query functions");
+            sqlite3_close(db);
+            break;
+        }
         sqlite3_stmt *s;
         if (sqlite3_prepare_v2(db, sqltext, -1, &s, NULL) != SQLITE_OK) {
             rc = store_sql_err(st, db, "prepare query");

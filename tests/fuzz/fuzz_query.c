@@ -58,8 +58,8 @@ static void fq_check_error(int rc, const struct query_error *err, size_t len)
         abort();
     }
     size_t mlen = strnlen(err->msg, sizeof err->msg);
-    if (mlen == 0 || mlen == sizeof err->msg || strchr(err->msg, '\n') ||
-        err->col < 0 || (size_t)err->col > len + 1) {
+    if (mlen == 0 || mlen == sizeof err->msg || strchr(err->msg, '\n') || err->col < 0 ||
+        (size_t)err->col > len + 1) {
         fprintf(stderr, "fuzz_query: bad error (col %d): %.*s\n", err->col, (int)mlen, err->msg);
         abort();
     }
@@ -85,10 +85,18 @@ static void fq_run(const struct query *q)
     for (size_t i = 0; i < np; i++) {
         int c = (int)i + 1, rc = SQLITE_MISUSE;
         switch (p[i].type) {
-        case QP_INT: rc = sqlite3_bind_int64(st, c, p[i].i); break;
-        case QP_REAL: rc = sqlite3_bind_double(st, c, p[i].d); break;
-        case QP_TEXT: rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
-        case QP_BLOB: rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
+        case QP_INT:
+            rc = sqlite3_bind_int64(st, c, p[i].i);
+            break;
+        case QP_REAL:
+            rc = sqlite3_bind_double(st, c, p[i].d);
+            break;
+        case QP_TEXT:
+            rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
+        case QP_BLOB:
+            rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
         }
         if (rc != SQLITE_OK)
             abort();

@@ -16,6 +16,7 @@ for src in tests/fuzz/fuzz_*.c; do
         "$OUT/libkonseki.a" $LIBS -lm -lpthread
     mkdir -p "$OUT/corpus/$name" "$OUT/crashes/$name"
     echo "== $name for ${SECONDS_EACH}s"
-    "$OUT/$name" -max_total_time="$SECONDS_EACH" -max_len=262144 \
+    dict=""; [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+    "$OUT/$name" -max_total_time="$SECONDS_EACH" -max_len=262144 $dict \
         -artifact_prefix="$OUT/crashes/$name/" "$OUT/corpus/$name" "tests/fuzz/corpus/$name" || exit 1
 done

@@ -90,6 +90,10 @@ TEST(core_ktime_parse)
     ASSERT_EQ(ktime_parse("yesterday", now, &v), KS_EINVAL);
     ASSERT_EQ(ktime_parse("", now, &v), KS_EINVAL);
     ASSERT_EQ(ktime_parse("2023-11-14T22:13:20Zjunk", now, &v), KS_EINVAL);
+    /* Values past what int64 nanoseconds hold are refused, not wrapped. */
+    ASSERT_EQ(ktime_parse("99999999999w", now, &v), KS_EINVAL);
+    ASSERT_EQ(ktime_parse("999999999999", now, &v), KS_EINVAL);
+    ASSERT_EQ(ktime_parse("9999-01-01", now, &v), KS_EINVAL);
 }
 
 TEST(core_ktime_format)
