@@ -34,8 +34,8 @@ step konseki query --limit 5 "'tcp.state == [REJ, S0]'   # failed connection att
 step konseki query --since 2024-01-15T12:00:00Z --until 2024-01-15T12:05:00Z --limit 3 "'vlan == EXISTS!'"
 "$K" query --since 2024-01-15T12:00:00Z --until 2024-01-15T12:05:00Z --limit 3 'vlan == EXISTS!'
 
-step konseki query --json --limit 1 "'proto == tcp && duration > 10m'   # ECS JSON"
-"$K" query --json --limit 1 'proto == tcp && duration > 10m'
+step konseki query --json --limit 1 "'proto == tcp && duration > 5m'   # ECS JSON Lines"
+"$K" query --json --limit 1 'proto == tcp && duration > 5m'
 
 id=$("$K" query --csv --sort bytes --limit 1 'proto == tcp' | tail -1 | cut -d, -f3)
 step konseki pcap -w $D/session.pcap "'event.id == $id'"

@@ -79,8 +79,7 @@ static void progress(const struct source *src, const struct pipeline *pl, int64_
 }
 
 static int checkpoint(struct store *st, struct pipeline *pl, int64_t ingest_id, int status,
-                      uint64_t packets, uint64_t offset, uint64_t sessions_base,
-                      const char *error)
+                      uint64_t packets, uint64_t offset, const char *error)
 {
     const struct store_counter *c;
     size_t n = pipeline_counters(pl, &c);
@@ -88,7 +87,7 @@ static int checkpoint(struct store *st, struct pipeline *pl, int64_t ingest_id, 
         .status = status,
         .packets = packets,
         .offset = offset,
-        .sessions = sessions_base + pl->sessions,
+        .sessions = pl->records,
         .first_ns = pl->first_ns == INT64_MAX ? 0 : pl->first_ns,
         .last_ns = pl->last_ns == INT64_MIN ? 0 : pl->last_ns,
         .error = error,
@@ -106,10 +105,11 @@ static void summary(const char *path, const struct pipeline *pl, double secs, ui
     for (int v = 0; v < DEC__COUNT; v++)
         if (v != DEC_OK && v != DEC_FRAGMENT && v != DEC_NOT_IP)
             bad += pl->verdicts[v];
-    printf("%s: %s packets (%s) -> %s sessions in %.2f s (%.0f MB/s)", path,
-           cli_thousands(pl->packets, pk, sizeof pk), cli_bytes((double)bytes, by, sizeof by),
-           cli_thousands(pl->sessions, se, sizeof se), secs,
-           secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
+    printf("%s: %s packets (%s) -> %s sessions", path, cli_thousands(pl->packets, pk, sizeof pk),
+           cli_bytes((double)bytes, by, sizeof by), cli_thousands(pl->sessions, se, sizeof se));
+    if (pl->records != pl->sessions)
+        printf(" (%s records: long ones in pieces)", cli_thousands(pl->records, se, sizeof se));
+    printf(" in %.2f s (%.0f MB/s)", secs, secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
     if (pl->verdicts[DEC_NOT_IP])
         printf(", %llu not IP", (unsigned long long)pl->verdicts[DEC_NOT_IP]);
     if (bad)
@@ -146,7 +146,7 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
 
     struct ingest_info prev;
     int64_t ingest_id;
-    uint64_t replay_packets = 0, sessions_base = 0;
+    uint64_t replay_packets = 0;
     int resumed = 0;
     rc = store_ingest_find(st, identity, &prev);
     if (rc == 0) {
@@ -229,8 +229,7 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
         if ((pkt.number & 4095) == 0 && !replaying) {
             int64_t now = mono_ns();
             if (offset >= next_ckpt_off || now >= next_ckpt_ns) {
-                rc = checkpoint(st, &pl, ingest_id, INGEST_PARTIAL, pkt.number, offset,
-                                sessions_base, NULL);
+                rc = checkpoint(st, &pl, ingest_id, INGEST_PARTIAL, pkt.number, offset, NULL);
                 if (rc) {
                     cli_err("%s: checkpoint: %s", path, store_errmsg(st));
                     status = INGEST_PARTIAL;
@@ -270,7 +269,7 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
      * last packet read is committed now.
      */
     if (code == EXIT_OK) {
-        rc = checkpoint(st, &pl, ingest_id, status, committed, offset, sessions_base, damage);
+        rc = checkpoint(st, &pl, ingest_id, status, committed, offset, damage);
         if (rc) {
             cli_err("%s: final checkpoint: %s", path, store_errmsg(st));
             code = EXIT_INTERNAL;
@@ -348,6 +347,7 @@ static void ingest_usage(FILE *f)
           "  -q, --quiet            no progress bar, no summary\n"
           "  --segment-size SIZE    rotate stored packet files at SIZE (default 1G)\n"
           "  --max-flows N          sessions held in memory at most (default 1000000)\n"
+          "  --flow-memory SIZE     memory for live sessions and their packet lists (default 1G)\n"
           "  --tcp-idle DUR         idle timeout of TCP sessions (default 300s)\n"
           "  --udp-idle DUR         idle timeout of UDP sessions (default 60s)\n"
           "  --other-idle DUR       idle timeout of ICMP and other sessions (default 60s)\n"
@@ -372,6 +372,7 @@ int cmd_ingest(int argc, char **argv)
         {"other-idle", required_argument, NULL, 'O'},
         {"active-timeout", required_argument, NULL, 'A'},
         {"durable", no_argument, NULL, 'D'},
+        {"flow-memory", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -395,6 +396,12 @@ int cmd_ingest(int argc, char **argv)
         case 'O': bad = parse_dur(optarg, &o.cfg.flow.other_idle_ns); break;
         case 'A': bad = parse_dur(optarg, &o.cfg.flow.active_ns); break;
         case 'D': o.durable = 1; break;
+        case 'M': {
+            uint64_t v;
+            bad = parse_size(optarg, &v) || v < (1u << 20);
+            o.cfg.flow.max_bytes = (size_t)v;
+            break;
+        }
         case 'h': ingest_usage(stdout); return EXIT_OK;
         default: ingest_usage(stderr); return EXIT_USER;
         }

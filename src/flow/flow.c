@@ -77,6 +77,7 @@ enum {
 enum { H_S, H_H, H_A, H_D, H_F, H_R, H__COUNT };
 
 #define FLOW_DEF_MAX_FLOWS ((size_t)1000000)
+#define FLOW_DEF_MAX_BYTES ((size_t)1 << 30)
 #define FLOW_DEF_MAX_POS ((size_t)64 * 1024)
 #define FLOW_MIN_POS 16 /* an empty piece always has room for one 10-byte varint */
 #define FLOW_SEC INT64_C(1000000000)
@@ -376,9 +377,14 @@ static struct flow *flow_alloc(struct flow_table *ft)
     return f;
 }
 
+static size_t flow_held(const struct flow_table *ft)
+{
+    return ft->st.live * sizeof(struct flow) + ft->pos_alloc;
+}
+
 static void flow_release(struct flow_table *ft, struct flow *f)
 {
-    if (f->pos.alloc > FLOW_POS_KEEP) {
+    if (f->pos.alloc > FLOW_POS_KEEP || flow_held(ft) > ft->cfg.max_bytes) {
         ft->pos_alloc -= f->pos.alloc;
         buf_release(&f->pos);
     }
@@ -756,6 +762,8 @@ struct flow_table *flow_table_new(const struct flow_cfg *cfg, uint64_t id_base, 
     /* zero fields take their defaults, so callers can set only what they mean */
     if (!ft->cfg.max_flows)
         ft->cfg.max_flows = FLOW_DEF_MAX_FLOWS;
+    if (!ft->cfg.max_bytes)
+        ft->cfg.max_bytes = FLOW_DEF_MAX_BYTES;
     if (!ft->cfg.max_pos_bytes)
         ft->cfg.max_pos_bytes = FLOW_DEF_MAX_POS;
     if (ft->cfg.max_pos_bytes < FLOW_MIN_POS)
@@ -983,6 +991,16 @@ int flow_table_packet(struct flow_table *ft, const struct decoded *d, const stru
     if (f->closed && f->cls != FC_CLOSED) {
         lru_unlink(ft, f);
         lru_push(ft, f, FC_CLOSED);
+    }
+    /*
+     * The memory bound: sessions plus their position lists.  Over it, the least
+     * recently active sessions are emitted early (counted as evicted).
+     */
+    while (flow_held(ft) > ft->cfg.max_bytes && ft->st.live > 1) {
+        uint64_t live = ft->st.live;
+        flow_evict_one(ft);
+        if (ft->st.live == live)
+            break;
     }
     return 0;
 }

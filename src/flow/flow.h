@@ -13,7 +13,9 @@
  * cap).  A new SYN on the 5-tuple of a closed connection starts a new session.
  *
  * Memory is bounded: at most cfg.max_flows sessions, each with at most
- * cfg.max_pos_bytes of encoded positions.  All timing is packet time, so the
+ * cfg.max_pos_bytes of encoded positions, and at most cfg.max_bytes for all of
+ * them together; past either bound the least recently active session is
+ * emitted early and counted (stats.evicted).  All timing is packet time, so the
  * same input always gives the same sessions with the same ids.
  */
 #ifndef KONSEKI_FLOW_FLOW_H
@@ -61,6 +63,7 @@ struct session_rec {
 
 struct flow_cfg {
     size_t max_flows;         /* default 1,000,000 */
+    size_t max_bytes;         /* sessions + position lists held at most, default 1 GiB */
     size_t max_pos_bytes;     /* per session piece; default 64 KiB */
     int64_t tcp_idle_ns;      /* default 300 s */
     int64_t tcp_closed_ns;    /* linger after FIN/RST, default 5 s */

@@ -13,9 +13,12 @@ static void on_session(void *ctx, const struct session_rec *s)
     if (pl->err)
         return;
     int rc = store_session_add(pl->st, pl->ingest_id, s);
-    if (rc)
+    if (rc) {
         pl->err = rc;
-    else
+        return;
+    }
+    pl->records++;
+    if (s->piece == 0)
         pl->sessions++;
 }
 

@@ -34,7 +34,8 @@ struct pipeline {
     struct flow_table *ft;
     int err;                  /* first store error from a callback (sticky) */
 
-    uint64_t packets, wire_bytes, stored, sessions, orphan_frames, ts_backwards;
+    uint64_t packets, wire_bytes, stored, orphan_frames, ts_backwards;
+    uint64_t sessions, records; /* sessions (first pieces) and rows written (all pieces) */
     uint64_t verdicts[DEC__COUNT];
     int64_t first_ns, last_ns, max_ns, next_tick;
 

@@ -1599,3 +1599,41 @@ TEST(flow_corpus_zeek_conns)
     ASSERT_EQ(bad, 0);
     ASSERT_EQ(total, 31);
 }
+
+/* The memory bound: many long-lived sessions with growing position lists stay under max_bytes. */
+static void count_emit_mem(void *ctx, const struct session_rec *s)
+{
+    (void)s;
+    (*(int *)ctx)++;
+}
+
+TEST(flow_memory_bound_evicts_lru)
+{
+    int emitted = 0;
+    struct flow_cfg cfg = {.max_bytes = 256 * 1024, .max_pos_bytes = 64 * 1024};
+    struct flow_table *ft = flow_table_new(&cfg, 0, count_emit_mem, &emitted);
+    ASSERT_TRUE(ft != NULL);
+    struct decoded d;
+    memset(&d, 0, sizeof d);
+    d.ipver = 4;
+    d.proto = 17;
+    d.src[0] = 10;
+    d.dst[0] = 10;
+    d.dst[3] = 1;
+    d.dport = 53;
+    uint64_t pos = 0;
+    for (int i = 0; i < 200000; i++) {
+        d.src[3] = (uint8_t)(i % 200);
+        d.src[2] = (uint8_t)(i % 200 / 100);
+        d.sport = (uint16_t)(1024 + i % 2000);
+        pos += 70000 + (uint64_t)(i % 7) * 100000; /* far apart: 3-4 bytes per position */
+        struct pkt_ref ref = {1000000000LL + i, pos, 100};
+        ASSERT_EQ(flow_table_packet(ft, &d, &ref, 1), 0);
+        ASSERT_LE(flow_table_stats(ft)->live * flow_session_bytes(), cfg.max_bytes);
+    }
+    ASSERT_GT(flow_table_stats(ft)->evicted, 0);
+    ASSERT_LE(flow_table_bytes(ft), cfg.max_bytes + 256 * 1024);
+    flow_table_flush(ft);
+    ASSERT_EQ((uint64_t)emitted, flow_table_stats(ft)->pieces);
+    flow_table_free(ft);
+}
