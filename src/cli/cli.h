@@ -25,6 +25,13 @@ int cli_parse_range(const char *since, const char *until, int64_t *lo, int64_t *
 /* Parse an expression; prints "query: column N: …" and returns the error. */
 int cli_parse_query(const char *text, struct query **out);
 int cli_parse_sort(const char *s, int *out);
+struct store;
+struct store_query;
+/* Open the store for reading; prints why not and returns the exit code (0 = opened). */
+int cli_open_store_readonly(const char *store_opt, struct store **st);
+/* --since/--until and the expression into q; *expr is the caller's (query_free). */
+int cli_prepare_search(const char *since, const char *until, const char *text,
+                       struct store_query *q, struct query **expr);
 
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);

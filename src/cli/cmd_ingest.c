@@ -123,9 +123,12 @@ static void summary(const char *path, const struct pipeline *pl, double secs, ui
 static const char *status_word(int s)
 {
     switch (s) {
-    case INGEST_COMPLETE: return "complete";
-    case INGEST_TRUNCATED: return "truncated";
-    case INGEST_CORRUPT: return "damaged";
+    case INGEST_COMPLETE:
+        return "complete";
+    case INGEST_TRUNCATED:
+        return "truncated";
+    case INGEST_CORRUPT:
+        return "damaged";
     }
     return "interrupted";
 }
@@ -209,8 +212,9 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
             break;
         if (r < 0) {
             damage = source_error(src);
-            status = r == KS_ETRUNC ? INGEST_TRUNCATED : r == KS_ECORRUPT ? INGEST_CORRUPT
-                                                                          : INGEST_PARTIAL;
+            status = r == KS_ETRUNC     ? INGEST_TRUNCATED
+                     : r == KS_ECORRUPT ? INGEST_CORRUPT
+                                        : INGEST_PARTIAL;
             break;
         }
         if (replaying && pkt.number > replay_packets) {
@@ -328,11 +332,22 @@ static int parse_size(const char *s, uint64_t *out)
     if (end == s || v < 0)
         return -1;
     switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': mul = 1024.0; break;
-    case 'm': case 'M': mul = 1024.0 * 1024; break;
-    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; break;
-    default: return -1;
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mul = 1024.0;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1024.0 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1024.0 * 1024 * 1024;
+        break;
+    default:
+        return -1;
     }
     if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
         return -1;
@@ -381,9 +396,15 @@ int cmd_ingest(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 's': o.store = optarg; break;
-        case 'q': o.quiet = 1; break;
-        case 'S': bad = parse_size(optarg, &o.segment_bytes); break;
+        case 's':
+            o.store = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'S':
+            bad = parse_size(optarg, &o.segment_bytes);
+            break;
         case 'F': {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
@@ -391,19 +412,33 @@ int cmd_ingest(int argc, char **argv)
             o.cfg.flow.max_flows = (size_t)v;
             break;
         }
-        case 'T': bad = parse_dur(optarg, &o.cfg.flow.tcp_idle_ns); break;
-        case 'U': bad = parse_dur(optarg, &o.cfg.flow.udp_idle_ns); break;
-        case 'O': bad = parse_dur(optarg, &o.cfg.flow.other_idle_ns); break;
-        case 'A': bad = parse_dur(optarg, &o.cfg.flow.active_ns); break;
-        case 'D': o.durable = 1; break;
+        case 'T':
+            bad = parse_dur(optarg, &o.cfg.flow.tcp_idle_ns);
+            break;
+        case 'U':
+            bad = parse_dur(optarg, &o.cfg.flow.udp_idle_ns);
+            break;
+        case 'O':
+            bad = parse_dur(optarg, &o.cfg.flow.other_idle_ns);
+            break;
+        case 'A':
+            bad = parse_dur(optarg, &o.cfg.flow.active_ns);
+            break;
+        case 'D':
+            o.durable = 1;
+            break;
         case 'M': {
             uint64_t v;
             bad = parse_size(optarg, &v) || v < (1u << 20);
             o.cfg.flow.max_bytes = (size_t)v;
             break;
         }
-        case 'h': ingest_usage(stdout); return EXIT_OK;
-        default: ingest_usage(stderr); return EXIT_USER;
+        case 'h':
+            ingest_usage(stdout);
+            return EXIT_OK;
+        default:
+            ingest_usage(stderr);
+            return EXIT_USER;
         }
         if (bad) {
             cli_err("ingest: bad value '%s' for %s", optarg, argv[optind - 1]);

@@ -58,8 +58,7 @@ static int on_row(void *ctx, const struct session_row *r)
         c->pos[c->n++] = p;
     }
     if (k < 0) {
-        cli_err("pcap: session %016llx has a damaged position list",
-                (unsigned long long)r->id);
+        cli_err("pcap: session %016llx has a damaged position list", (unsigned long long)r->id);
         c->err = KS_ECORRUPT;
         return 1;
     }
@@ -141,12 +140,24 @@ int cmd_pcap(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "w:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': store_opt = optarg; break;
-        case 'a': since = optarg; break;
-        case 'b': until = optarg; break;
-        case 'w': out = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USER;
+        case 's':
+            store_opt = optarg;
+            break;
+        case 'a':
+            since = optarg;
+            break;
+        case 'b':
+            until = optarg;
+            break;
+        case 'w':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USER;
         }
     }
     if (!out || argc - optind > 1) {
@@ -154,30 +165,22 @@ int cmd_pcap(int argc, char **argv)
         return EXIT_USER;
     }
     struct store_query q = {.want_pos = 1, .sort = SORT_TIME};
-    if (cli_parse_range(since, until, &q.since_ns, &q.until_ns))
+    struct query *expr;
+    if (cli_prepare_search(since, until, optind < argc ? argv[optind] : "", &q, &expr))
         return EXIT_USER;
-    struct query *expr = NULL;
-    if (cli_parse_query(optind < argc ? argv[optind] : "", &expr))
-        return EXIT_USER;
-    q.expr = expr;
-
     struct store *st;
-    char msg[512];
-    struct store_opts so = {.readonly = 1};
-    int rc = store_open(&st, cli_store_dir(store_opt), &so, msg, sizeof msg);
-    if (rc) {
-        cli_err("%s", msg);
+    int code = cli_open_store_readonly(store_opt, &st);
+    if (code) {
         query_free(expr);
-        return cli_exit_for(rc);
+        return code;
     }
     struct collect col = {0};
     struct pkt_ent *ents = NULL;
     struct buf data;
     buf_init(&data, SRC_MAX_CAPLEN + 64);
     FILE *f = NULL;
-    int code = EXIT_OK;
 
-    rc = store_query_run(st, &q, on_row, &col, NULL);
+    int rc = store_query_run(st, &q, on_row, &col, NULL);
     if (rc || col.err) {
         if (rc)
             cli_err("pcap: %s", store_errmsg(st));

@@ -52,6 +52,27 @@ int cli_parse_query(const char *text, struct query **out)
     return rc;
 }
 
+int cli_open_store_readonly(const char *store_opt, struct store **st)
+{
+    char msg[512];
+    struct store_opts so = {.readonly = 1};
+    int rc = store_open(st, cli_store_dir(store_opt), &so, msg, sizeof msg);
+    if (rc)
+        cli_err("%s", msg);
+    return rc ? cli_exit_for(rc) : EXIT_OK;
+}
+
+int cli_prepare_search(const char *since, const char *until, const char *text,
+                       struct store_query *q, struct query **expr)
+{
+    *expr = NULL;
+    if (cli_parse_range(since, until, &q->since_ns, &q->until_ns) ||
+        cli_parse_query(text ? text : "", expr))
+        return EXIT_USER;
+    q->expr = *expr;
+    return EXIT_OK;
+}
+
 struct query_ctx {
     int format;
     uint64_t rows;
@@ -89,8 +110,10 @@ int cli_parse_sort(const char *s, int *out)
     static const struct {
         const char *name;
         int sort;
-    } sorts[] = {{"time", SORT_TIME},           {"-time", SORT_TIME_DESC},
-                 {"bytes", SORT_BYTES_DESC},    {"packets", SORT_PACKETS_DESC},
+    } sorts[] = {{"time", SORT_TIME},
+                 {"-time", SORT_TIME_DESC},
+                 {"bytes", SORT_BYTES_DESC},
+                 {"packets", SORT_PACKETS_DESC},
                  {"duration", SORT_DURATION_DESC}};
     for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++) {
         if (!strcmp(s, sorts[i].name)) {
@@ -119,13 +142,27 @@ int cmd_query(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': store_opt = optarg; break;
-        case 'a': since = optarg; break;
-        case 'b': until = optarg; break;
-        case 'j': format = OUT_JSON; break;
-        case 'c': format = OUT_CSV; break;
-        case 't': format = OUT_TABLE; break;
-        case 'e': explain = 1; break;
+        case 's':
+            store_opt = optarg;
+            break;
+        case 'a':
+            since = optarg;
+            break;
+        case 'b':
+            until = optarg;
+            break;
+        case 'j':
+            format = OUT_JSON;
+            break;
+        case 'c':
+            format = OUT_CSV;
+            break;
+        case 't':
+            format = OUT_TABLE;
+            break;
+        case 'e':
+            explain = 1;
+            break;
         case 'n': {
             char *end;
             limit = strtoull(optarg, &end, 10);
@@ -139,9 +176,15 @@ int cmd_query(int argc, char **argv)
             if (cli_parse_sort(optarg, &sort))
                 return EXIT_USER;
             break;
-        case 'f': list_fields(); return EXIT_OK;
-        case 'h': query_usage(stdout); return EXIT_OK;
-        default: query_usage(stderr); return EXIT_USER;
+        case 'f':
+            list_fields();
+            return EXIT_OK;
+        case 'h':
+            query_usage(stdout);
+            return EXIT_OK;
+        default:
+            query_usage(stderr);
+            return EXIT_USER;
         }
     }
     if (argc - optind > 1) {
@@ -149,26 +192,19 @@ int cmd_query(int argc, char **argv)
         return EXIT_USER;
     }
     struct store_query q = {.limit = limit, .sort = sort};
-    if (cli_parse_range(since, until, &q.since_ns, &q.until_ns))
+    struct query *expr;
+    if (cli_prepare_search(since, until, optind < argc ? argv[optind] : "", &q, &expr))
         return EXIT_USER;
-    struct query *expr = NULL;
-    if (cli_parse_query(optind < argc ? argv[optind] : "", &expr))
-        return EXIT_USER;
-    q.expr = expr;
-
     struct store *st;
-    char msg[512];
-    struct store_opts so = {.readonly = 1};
-    int rc = store_open(&st, cli_store_dir(store_opt), &so, msg, sizeof msg);
-    if (rc) {
-        cli_err("%s", msg);
+    int code = cli_open_store_readonly(store_opt, &st);
+    if (code) {
         query_free(expr);
-        return cli_exit_for(rc);
+        return code;
     }
     struct query_ctx ctx = {format, 0};
     out_header(stdout, format);
     unsigned opened = 0;
-    rc = store_query_run(st, &q, on_row, &ctx, &opened);
+    int rc = store_query_run(st, &q, on_row, &ctx, &opened);
     if (rc)
         cli_err("query: %s", store_errmsg(st)[0] ? store_errmsg(st) : ks_strerror(rc));
     if (explain)

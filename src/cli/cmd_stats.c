@@ -73,22 +73,26 @@ int cmd_stats(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': store_opt = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': puts("usage: konseki stats [--store DIR] [--json]"); return EXIT_OK;
-        default: fputs("usage: konseki stats [--store DIR] [--json]\n", stderr); return EXIT_USER;
+        case 's':
+            store_opt = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            puts("usage: konseki stats [--store DIR] [--json]");
+            return EXIT_OK;
+        default:
+            fputs("usage: konseki stats [--store DIR] [--json]\n", stderr);
+            return EXIT_USER;
         }
     }
     struct store *st;
-    char msg[512];
-    struct store_opts so = {.readonly = 1};
-    int rc = store_open(&st, cli_store_dir(store_opt), &so, msg, sizeof msg);
-    if (rc) {
-        cli_err("%s", msg);
-        return cli_exit_for(rc);
-    }
+    int code = cli_open_store_readonly(store_opt, &st);
+    if (code)
+        return code;
     struct store_stats s;
-    if ((rc = store_stats_get(st, &s))) {
+    if (store_stats_get(st, &s)) {
         cli_err("stats: %s", store_errmsg(st));
         store_close(st);
         return EXIT_INTERNAL;

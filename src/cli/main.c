@@ -66,29 +66,32 @@ const char *cli_bytes(double v, char *dst, size_t n)
 int cli_exit_for(int rc)
 {
     switch (rc) {
-    case 0: return EXIT_OK;
+    case 0:
+        return EXIT_OK;
     case KS_EINVAL:
     case KS_EFORMAT:
     case KS_ENOENT:
     case KS_ETRUNC:
-    case KS_ECORRUPT: return EXIT_USER;
+    case KS_ECORRUPT:
+        return EXIT_USER;
     }
     return EXIT_INTERNAL;
 }
 
 static void usage(FILE *f)
 {
-    fputs("usage: konseki <command> [options]\n"
-          "\n"
-          "  ingest  [--store DIR] FILE...        store pcap/pcapng captures (.gz/.zst, - = stdin)\n"
-          "  query   [--store DIR] [--since T] [--until T] [--json|--csv] [--limit N]\n"
-          "          [--sort time|-time|bytes|packets|duration] 'EXPR'\n"
-          "  pcap    [--store DIR] [--since T] [--until T] -w OUT.pcap 'EXPR'\n"
-          "  stats   [--store DIR] [--json]       what is stored, counters, anomalies\n"
-          "\n"
-          "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
-          "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
-          f);
+    fputs(
+        "usage: konseki <command> [options]\n"
+        "\n"
+        "  ingest  [--store DIR] FILE...        store pcap/pcapng captures (.gz/.zst, - = stdin)\n"
+        "  query   [--store DIR] [--since T] [--until T] [--json|--csv] [--limit N]\n"
+        "          [--sort time|-time|bytes|packets|duration] 'EXPR'\n"
+        "  pcap    [--store DIR] [--since T] [--until T] -w OUT.pcap 'EXPR'\n"
+        "  stats   [--store DIR] [--json]       what is stored, counters, anomalies\n"
+        "\n"
+        "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
+        "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
+        f);
 }
 
 int main(int argc, char **argv)
@@ -111,8 +114,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"ingest", cmd_ingest}, {"query", cmd_query}, {"pcap", cmd_pcap},
-                {"stats", cmd_stats}};
+    } cmds[] = {
+        {"ingest", cmd_ingest}, {"query", cmd_query}, {"pcap", cmd_pcap}, {"stats", cmd_stats}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -10,14 +10,22 @@
 const char *out_proto_name(int proto, char *buf, size_t n)
 {
     switch (proto) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "ipv6-icmp";
-    case 132: return "sctp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
+    case 1:
+        return "icmp";
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 58:
+        return "ipv6-icmp";
+    case 132:
+        return "sctp";
+    case 47:
+        return "gre";
+    case 50:
+        return "esp";
+    case 51:
+        return "ah";
     }
     snprintf(buf, n, "%d", proto);
     return buf;
@@ -28,11 +36,21 @@ void out_json_str(FILE *f, const char *s)
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (*p < 0x20)
                 fprintf(f, "\\u%04x", *p);
@@ -121,9 +139,9 @@ void out_session(FILE *f, int format, const struct session_row *r)
         endpoint(dst, sizeof dst, r->dst, r->dport, r->proto);
         human_bytes(r->bytes[0] + r->bytes[1], by, sizeof by);
         snprintf(dur, sizeof dur, "%.3fs", (double)(r->last_ns - r->first_ns) / 1e9);
-        fprintf(f, "%-26s %10s %-5s %-40s %-40s %7" PRIu64 " %8s %-6s %016" PRIx64 "%s\n", t0,
-                dur, proto, src, dst, r->pkts[0] + r->pkts[1], by,
-                r->state[0] ? r->state : "-", r->id, r->piece ? " +" : "");
+        fprintf(f, "%-26s %10s %-5s %-40s %-40s %7" PRIu64 " %8s %-6s %016" PRIx64 "%s\n", t0, dur,
+                proto, src, dst, r->pkts[0] + r->pkts[1], by, r->state[0] ? r->state : "-", r->id,
+                r->piece ? " +" : "");
         return;
     }
     ktime_format(r->first_ns, t0, sizeof t0);
@@ -152,12 +170,14 @@ void out_session(FILE *f, int format, const struct session_row *r)
         return;
     }
     /* ECS JSON, one object per line. */
-    fprintf(f, "{\"@timestamp\":\"%s\",\"event\":{\"id\":\"%016" PRIx64 "\",\"kind\":\"event\","
-               "\"category\":[\"network\"],\"type\":[\"connection\"],"
-               "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%" PRId64 "},",
+    fprintf(f,
+            "{\"@timestamp\":\"%s\",\"event\":{\"id\":\"%016" PRIx64 "\",\"kind\":\"event\","
+            "\"category\":[\"network\"],\"type\":[\"connection\"],"
+            "\"start\":\"%s\",\"end\":\"%s\",\"duration\":%" PRId64 "},",
             t0, r->id, t0, t1, r->last_ns - r->first_ns);
-    fprintf(f, "\"network\":{\"transport\":\"%s\",\"iana_number\":\"%d\",\"type\":\"ipv%d\","
-               "\"community_id\":",
+    fprintf(f,
+            "\"network\":{\"transport\":\"%s\",\"iana_number\":\"%d\",\"type\":\"ipv%d\","
+            "\"community_id\":",
             proto, r->proto, r->ipver);
     out_json_str(f, r->community_id);
     fprintf(f, ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64, r->bytes[0] + r->bytes[1],

@@ -114,11 +114,21 @@ int ktime_parse(const char *s, int64_t now, int64_t *out)
         if (all_digits && n <= 12) {
             int64_t v = strtoll(s, NULL, 10), mul = 1;
             switch (unit) {
-            case 's': mul = 1; break;
-            case 'm': mul = 60; break;
-            case 'h': mul = 3600; break;
-            case 'd': mul = 86400; break;
-            case 'w': mul = 7 * 86400; break;
+            case 's':
+                mul = 1;
+                break;
+            case 'm':
+                mul = 60;
+                break;
+            case 'h':
+                mul = 3600;
+                break;
+            case 'd':
+                mul = 86400;
+                break;
+            case 'w':
+                mul = 7 * 86400;
+                break;
             }
             if (v > KT_MAX_SECS / mul)
                 return KS_EINVAL;

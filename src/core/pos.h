@@ -16,9 +16,9 @@
 
 #define POS_SEG_SHIFT 40
 #define POS_OFF_MASK ((UINT64_C(1) << POS_SEG_SHIFT) - 1)
-#define POS_MAKE(seg, off) (((uint64_t)(seg) << POS_SEG_SHIFT) | ((uint64_t)(off) & POS_OFF_MASK))
+#define POS_MAKE(seg, off) (((uint64_t)(seg) << POS_SEG_SHIFT) | ((uint64_t)(off)&POS_OFF_MASK))
 #define POS_SEG(p) ((uint32_t)((p) >> POS_SEG_SHIFT))
-#define POS_OFF(p) ((p) & POS_OFF_MASK)
+#define POS_OFF(p) ((p)&POS_OFF_MASK)
 
 /* Append pos to an encoded list whose last position was *prev (start with *prev = 0). */
 int pos_append(struct buf *b, uint64_t *prev, uint64_t pos);

@@ -16,7 +16,7 @@
 #define DEC_VERDICTS(X)                                                                            \
     X(OK, "ok")                                                                                    \
     X(FRAGMENT, "ip fragment (sent to reassembly)")                                                \
-    X(NOT_IP, "not ip (arp, lldp, stp, …)")                                                       \
+    X(NOT_IP, "not ip (arp, lldp, stp, …)")                                                        \
     X(UNKNOWN_LINKTYPE, "unsupported link type")                                                   \
     X(LINK_TRUNC, "link header truncated")                                                         \
     X(VLAN_TOO_DEEP, "more than 2 vlan tags")                                                      \
@@ -51,17 +51,17 @@ enum {
 
 struct decoded {
     /* link */
-    uint16_t vlan[2];      /* outer first */
+    uint16_t vlan[2]; /* outer first */
     uint8_t nvlan;
-    uint16_t ethertype;    /* ethertype of the network layer (after tags) */
+    uint16_t ethertype; /* ethertype of the network layer (after tags) */
     /* network */
-    uint8_t ipver;         /* 4 or 6; 0 = not IP */
-    uint8_t proto;         /* transport protocol after IPv6 extension headers */
-    uint8_t ttl;           /* TTL / hop limit */
+    uint8_t ipver;            /* 4 or 6; 0 = not IP */
+    uint8_t proto;            /* transport protocol after IPv6 extension headers */
+    uint8_t ttl;              /* TTL / hop limit */
     uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes, rest zero */
-    uint32_t l3_off;       /* offset of the IP header in the packet */
-    uint32_t l3_len;       /* IP datagram length from its header (may exceed what was captured) */
-    uint32_t l4_off;       /* offset of the transport header (after extension headers) */
+    uint32_t l3_off;          /* offset of the IP header in the packet */
+    uint32_t l3_len; /* IP datagram length from its header (may exceed what was captured) */
+    uint32_t l4_off; /* offset of the transport header (after extension headers) */
     /*
      * fragments (DEC_FRAGMENT): IPv4 id or IPv6 Fragment header id.  For a fragment,
      * proto is the IPv4 protocol / the Fragment header's Next Header, no transport
@@ -69,7 +69,7 @@ struct decoded {
      * (payload_len / payload_wire its captured / on-the-wire size).
      */
     uint32_t frag_id;
-    uint32_t frag_offset;  /* bytes */
+    uint32_t frag_offset; /* bytes */
     uint8_t frag_more;
     uint32_t frag_hdr_len; /* bytes of IP header (+ext headers up to the fragment header for v6) */
     /* transport */
@@ -94,7 +94,7 @@ int decode_packet(uint32_t linktype, const uint8_t *p, uint32_t caplen, struct d
  * d's link fields are left as they are.
  */
 int decode_ip(const uint8_t *p, uint32_t len, struct decoded *d);
-const char *decode_verdict_name(int v);  /* "ip_trunc" */
-const char *decode_verdict_text(int v);  /* "ip header truncated" */
+const char *decode_verdict_name(int v); /* "ip_trunc" */
+const char *decode_verdict_text(int v); /* "ip header truncated" */
 
 #endif

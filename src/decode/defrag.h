@@ -18,24 +18,24 @@
 
 struct pkt_ref {
     int64_t ts_ns;
-    uint64_t pos;       /* store position of the frame */
-    uint32_t wirelen;   /* frame length on the wire */
+    uint64_t pos;     /* store position of the frame */
+    uint32_t wirelen; /* frame length on the wire */
 };
 
 struct defrag_cfg {
-    size_t max_bytes;          /* bytes held at most, fragment data plus bookkeeping
-                                  (default 64 MiB) */
-    int64_t timeout_ns;        /* default 30 s */
-    uint32_t max_frags;        /* fragments per datagram at most (default 256) */
+    size_t max_bytes;   /* bytes held at most, fragment data plus bookkeeping
+                           (default 64 MiB) */
+    int64_t timeout_ns; /* default 30 s */
+    uint32_t max_frags; /* fragments per datagram at most (default 256) */
 };
 
 struct defrag_stats {
-    uint64_t fragments, datagrams, timeouts, evicted_mem, overlaps, overlaps_differ,
-        too_many_frags, too_big, bad_fragments;
+    uint64_t fragments, datagrams, timeouts, evicted_mem, overlaps, overlaps_differ, too_many_frags,
+        too_big, bad_fragments;
 };
 
 struct defrag_result {
-    const uint8_t *ip;         /* reassembled datagram from its IP header; valid until next call */
+    const uint8_t *ip; /* reassembled datagram from its IP header; valid until next call */
     uint32_t ip_len;
     const struct pkt_ref *refs; /* every frame of the datagram, arrival order */
     size_t nrefs;

@@ -40,9 +40,9 @@ enum flow_end {
 #define FLOW_HISTORY_MAX 15
 
 struct session_rec {
-    uint64_t id;              /* event.id: the same for every piece of one session */
-    uint32_t piece;           /* 0, 1, 2 … */
-    uint8_t last_piece;       /* 1 when the session ended with this piece */
+    uint64_t id;        /* event.id: the same for every piece of one session */
+    uint32_t piece;     /* 0, 1, 2 … */
+    uint8_t last_piece; /* 1 when the session ended with this piece */
     int64_t first_ns, last_ns;
     uint8_t ipver, proto;
     uint8_t src[16], dst[16]; /* src = initiator (sent the SYN, else the first packet) */
@@ -51,25 +51,25 @@ struct session_rec {
     uint8_t nvlan;
     /* [0] initiator → responder, [1] responder → initiator; counters are for this piece */
     uint64_t pkts[2], bytes[2], payload[2];
-    uint8_t tcp_flags[2];     /* OR of the TCP flags seen per direction */
-    uint32_t syn, synack, fin, rst; /* TCP flag packet counts (both directions) */
+    uint8_t tcp_flags[2];               /* OR of the TCP flags seen per direction */
+    uint32_t syn, synack, fin, rst;     /* TCP flag packet counts (both directions) */
     char history[FLOW_HISTORY_MAX + 1]; /* Zeek-style: ShADadFf, R/r, ^ = flipped */
-    const char *state;        /* Zeek conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH */
-    int end;                  /* enum flow_end */
-    char community_id[32];    /* "1:" + base64 of SHA-1, seed 0 */
-    const uint8_t *pos;       /* encoded positions (core/pos.h) of this piece's frames */
+    const char *state; /* Zeek conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH */
+    int end;           /* enum flow_end */
+    char community_id[32]; /* "1:" + base64 of SHA-1, seed 0 */
+    const uint8_t *pos;    /* encoded positions (core/pos.h) of this piece's frames */
     size_t pos_len;
 };
 
 struct flow_cfg {
-    size_t max_flows;         /* default 1,000,000 */
-    size_t max_bytes;         /* sessions + position lists held at most, default 1 GiB */
-    size_t max_pos_bytes;     /* per session piece; default 64 KiB */
-    int64_t tcp_idle_ns;      /* default 300 s */
-    int64_t tcp_closed_ns;    /* linger after FIN/RST, default 5 s */
-    int64_t udp_idle_ns;      /* default 60 s */
-    int64_t other_idle_ns;    /* ICMP and other IP protocols, default 60 s */
-    int64_t active_ns;        /* write a piece of a long session, default 600 s */
+    size_t max_flows;      /* default 1,000,000 */
+    size_t max_bytes;      /* sessions + position lists held at most, default 1 GiB */
+    size_t max_pos_bytes;  /* per session piece; default 64 KiB */
+    int64_t tcp_idle_ns;   /* default 300 s */
+    int64_t tcp_closed_ns; /* linger after FIN/RST, default 5 s */
+    int64_t udp_idle_ns;   /* default 60 s */
+    int64_t other_idle_ns; /* ICMP and other IP protocols, default 60 s */
+    int64_t active_ns;     /* write a piece of a long session, default 600 s */
 };
 
 struct flow_stats {

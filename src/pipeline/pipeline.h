@@ -32,7 +32,7 @@ struct pipeline {
     int64_t ingest_id;
     struct defrag *df;
     struct flow_table *ft;
-    int err;                  /* first store error from a callback (sticky) */
+    int err; /* first store error from a callback (sticky) */
 
     uint64_t packets, wire_bytes, stored, orphan_frames, ts_backwards;
     uint64_t sessions, records; /* sessions (first pieces) and rows written (all pieces) */

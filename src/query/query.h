@@ -18,16 +18,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUERY_MAX_LEN 65536   /* bytes of expression text */
-#define QUERY_MAX_DEPTH 64    /* nesting of ( ) and ! */
+#define QUERY_MAX_LEN 65536 /* bytes of expression text */
+#define QUERY_MAX_DEPTH 64  /* nesting of ( ) and ! */
 #define QUERY_MAX_NODES 4096
 
 struct query_error {
-    int col;                  /* 1-based column of the offending token (0 = whole query) */
+    int col; /* 1-based column of the offending token (0 = whole query) */
     char msg[256];
 };
 
-struct query;                 /* opaque plan; owned by the caller, query_free() */
+struct query; /* opaque plan; owned by the caller, query_free() */
 
 /* 0 or KS_EINVAL (err filled) / KS_ENOMEM.  An empty or all-blank text matches everything. */
 int query_parse(const char *text, struct query **out, struct query_error *err);
@@ -38,7 +38,7 @@ struct qparam {
     enum qparam_type type;
     int64_t i;
     double d;
-    const void *p;            /* TEXT (NUL-terminated) or BLOB bytes; owned by the query */
+    const void *p; /* TEXT (NUL-terminated) or BLOB bytes; owned by the query */
     size_t len;
 };
 
@@ -59,9 +59,9 @@ int query_sqlite_register(void *sqlite3_db);
 
 /* Names of every field the language knows with its aliases, for `konseki query --fields`. */
 struct query_field_doc {
-    const char *name;         /* canonical (ECS where ECS has one) */
-    const char *aliases;      /* space separated */
-    const char *type;         /* ip, port, int, text, time, duration, flags, proto */
+    const char *name;    /* canonical (ECS where ECS has one) */
+    const char *aliases; /* space separated */
+    const char *type;    /* ip, port, int, text, time, duration, flags, proto */
     const char *help;
 };
 const struct query_field_doc *query_fields(size_t *n);

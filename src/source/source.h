@@ -24,10 +24,10 @@
 
 /* LINKTYPE_* values (tcpdump.org/linktypes.html) that the decoder knows. */
 enum {
-    LT_NULL = 0,       /* BSD loopback: 4-byte host-order AF */
+    LT_NULL = 0, /* BSD loopback: 4-byte host-order AF */
     LT_ETHERNET = 1,
-    LT_RAW = 101,      /* raw IPv4/IPv6 (DLT_RAW on most systems; 12/14 on some BSDs) */
-    LT_LOOP = 108,     /* OpenBSD loopback: 4-byte network-order AF */
+    LT_RAW = 101,  /* raw IPv4/IPv6 (DLT_RAW on most systems; 12/14 on some BSDs) */
+    LT_LOOP = 108, /* OpenBSD loopback: 4-byte network-order AF */
     LT_LINUX_SLL = 113,
     LT_IPV4 = 228,
     LT_IPV6 = 229,
@@ -36,15 +36,15 @@ enum {
 };
 
 struct packet {
-    int64_t ts_ns;         /* nanoseconds since the epoch */
-    uint32_t linktype;     /* LT_* (any value may appear; the decoder counts unknown ones) */
-    uint32_t caplen;       /* bytes in data */
-    uint32_t wirelen;      /* original length on the wire (>= caplen in good files) */
-    uint32_t ifindex;      /* pcapng interface id, 0 for pcap */
-    const uint8_t *data;   /* owned by the source; valid until the next source_next() */
-    uint64_t offset;       /* byte offset of the packet's record in the (decompressed) input */
-    uint64_t number;       /* 1-based packet number in this input */
-    int stable;            /* data stays valid until source_close(), not just the next call */
+    int64_t ts_ns;       /* nanoseconds since the epoch */
+    uint32_t linktype;   /* LT_* (any value may appear; the decoder counts unknown ones) */
+    uint32_t caplen;     /* bytes in data */
+    uint32_t wirelen;    /* original length on the wire (>= caplen in good files) */
+    uint32_t ifindex;    /* pcapng interface id, 0 for pcap */
+    const uint8_t *data; /* owned by the source; valid until the next source_next() */
+    uint64_t offset;     /* byte offset of the packet's record in the (decompressed) input */
+    uint64_t number;     /* 1-based packet number in this input */
+    int stable;          /* data stays valid until source_close(), not just the next call */
 };
 
 struct source;
@@ -61,7 +61,8 @@ int source_open_file(struct source **out, const char *path, char *msg, size_t ms
  */
 int source_open_mem(struct source **out, const uint8_t *data, size_t len, const char *name,
                     char *msg, size_t msglen);
-/* 1 = *pkt filled, 0 = clean end of input, <0 = KS_ETRUNC / KS_ECORRUPT / KS_EIO (see source_error). */
+/* 1 = *pkt filled, 0 = clean end of input, <0 = KS_ETRUNC / KS_ECORRUPT / KS_EIO (see
+ * source_error). */
 int source_next(struct source *s, struct packet *pkt);
 /* "FILE: offset N, packet M: what is wrong" for the last error, "" if none. */
 const char *source_error(const struct source *s);

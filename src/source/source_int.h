@@ -67,8 +67,8 @@ struct src_iface {
 struct source {
     /* The window over the decompressed stream (see the top of this file). */
     const uint8_t *win;
-    uint8_t *wbuf; /* owned window memory; NULL when win is the caller's memory */
-    void *map;     /* a plain capture file mapped whole: the window (munmap at close) */
+    uint8_t *wbuf;            /* owned window memory; NULL when win is the caller's memory */
+    void *map;                /* a plain capture file mapped whole: the window (munmap at close) */
     size_t map_len, unmapped; /* pages before `unmapped` were released (MADV_DONTNEED) */
     size_t pos, end, cap;
     uint64_t base;

@@ -53,8 +53,8 @@ static const char *const index_sql =
     "CREATE INDEX IF NOT EXISTS sessions_dport ON sessions(dst_port);"
     "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);";
 
-static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst", "idle", "eof",
-                                                       "evicted"};
+static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst",
+                                                       "idle",   "eof", "evicted"};
 
 int day_of_ns(int64_t ns)
 {
@@ -69,8 +69,8 @@ static int table_exists(sqlite3 *db)
 {
     sqlite3_stmt *s;
     int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name='sessions'", -1, &s,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name='sessions'", -1, &s, NULL) ==
+        SQLITE_OK) {
         found = sqlite3_step(s) == SQLITE_ROW;
         sqlite3_finalize(s);
     }
@@ -99,7 +99,8 @@ int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int
         chmod(path, 0600);
         int fresh = !table_exists(db);
         if (store_exec(st, db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;") ||
-            store_exec(st, db, st->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
+            store_exec(st, db,
+                       st->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
             store_exec(st, db, table_sql) ||
             (!fresh && (store_exec(st, db, unique_sql) || store_exec(st, db, index_sql)))) {
             sqlite3_close(db);
@@ -253,8 +254,8 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
         sqlite3_bind_null(q, i++);
         sqlite3_bind_null(q, i++);
     }
-    sqlite3_bind_text(q, i++, s->end >= 0 && s->end < FLOW_END__COUNT ? end_names[s->end] : "?",
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, i++, s->end >= 0 && s->end < FLOW_END__COUNT ? end_names[s->end] : "?", -1,
+                      SQLITE_STATIC);
     sqlite3_bind_text(q, i++, s->community_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, i++, ingest_id);
     sqlite3_bind_blob(q, i++, s->pos_len ? (const void *)s->pos : "", (int)s->pos_len,
@@ -323,8 +324,8 @@ void meta_close_all(struct store *st)
 /* ---------------------------------------------------------------- queries */
 
 #define ROW_COLS                                                                                   \
-    "id, piece, last_piece, first_ns, last_ns, ipver, proto, src_ip, dst_ip, src_port, "          \
-    "dst_port, vlan, vlan2, src_pkts, dst_pkts, src_bytes, dst_bytes, src_payload, "              \
+    "id, piece, last_piece, first_ns, last_ns, ipver, proto, src_ip, dst_ip, src_port, "           \
+    "dst_port, vlan, vlan2, src_pkts, dst_pkts, src_bytes, dst_bytes, src_payload, "               \
     "dst_payload, tcp_flags, tcp_history, tcp_state, end_reason, community_id, ingest_id"
 
 static void copy_text(char *dst, size_t n, const unsigned char *src)
@@ -391,10 +392,14 @@ void session_row_release(struct session_row *r)
 static const char *order_sql(int sort)
 {
     switch (sort) {
-    case SORT_TIME_DESC: return " ORDER BY first_ns DESC, id DESC, piece DESC";
-    case SORT_BYTES_DESC: return " ORDER BY src_bytes + dst_bytes DESC, first_ns, id, piece";
-    case SORT_PACKETS_DESC: return " ORDER BY src_pkts + dst_pkts DESC, first_ns, id, piece";
-    case SORT_DURATION_DESC: return " ORDER BY last_ns - first_ns DESC, first_ns, id, piece";
+    case SORT_TIME_DESC:
+        return " ORDER BY first_ns DESC, id DESC, piece DESC";
+    case SORT_BYTES_DESC:
+        return " ORDER BY src_bytes + dst_bytes DESC, first_ns, id, piece";
+    case SORT_PACKETS_DESC:
+        return " ORDER BY src_pkts + dst_pkts DESC, first_ns, id, piece";
+    case SORT_DURATION_DESC:
+        return " ORDER BY last_ns - first_ns DESC, first_ns, id, piece";
     }
     return " ORDER BY first_ns, id, piece";
 }
@@ -402,9 +407,12 @@ static const char *order_sql(int sort)
 static int64_t sort_key(int sort, const struct session_row *r)
 {
     switch (sort) {
-    case SORT_BYTES_DESC: return (int64_t)(r->bytes[0] + r->bytes[1]);
-    case SORT_PACKETS_DESC: return (int64_t)(r->pkts[0] + r->pkts[1]);
-    case SORT_DURATION_DESC: return r->last_ns - r->first_ns;
+    case SORT_BYTES_DESC:
+        return (int64_t)(r->bytes[0] + r->bytes[1]);
+    case SORT_PACKETS_DESC:
+        return (int64_t)(r->pkts[0] + r->pkts[1]);
+    case SORT_DURATION_DESC:
+        return r->last_ns - r->first_ns;
     }
     return 0;
 }
@@ -505,10 +513,18 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
             const struct qparam *p = &params[k];
             int idx = (int)k + 3;
             switch (p->type) {
-            case QP_INT: sqlite3_bind_int64(s, idx, p->i); break;
-            case QP_REAL: sqlite3_bind_double(s, idx, p->d); break;
-            case QP_TEXT: sqlite3_bind_text(s, idx, p->p, -1, SQLITE_STATIC); break;
-            case QP_BLOB: sqlite3_bind_blob(s, idx, p->p, (int)p->len, SQLITE_STATIC); break;
+            case QP_INT:
+                sqlite3_bind_int64(s, idx, p->i);
+                break;
+            case QP_REAL:
+                sqlite3_bind_double(s, idx, p->d);
+                break;
+            case QP_TEXT:
+                sqlite3_bind_text(s, idx, p->p, -1, SQLITE_STATIC);
+                break;
+            case QP_BLOB:
+                sqlite3_bind_blob(s, idx, p->p, (int)p->len, SQLITE_STATIC);
+                break;
             }
         }
         int step;

@@ -102,9 +102,9 @@ static void writer_queue(struct seg_writer *w, const void *p, size_t n)
 static int writer_record(struct store *st, const struct seg_writer *w)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->cat,
-                           "UPDATE segments SET size=?, packets=?, first_ns=?, last_ns=? WHERE id=?",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            st->cat, "UPDATE segments SET size=?, packets=?, first_ns=?, last_ns=? WHERE id=?", -1,
+            &s, NULL) != SQLITE_OK)
         return store_sql_err(st, st->cat, "record segment");
     sqlite3_bind_int64(s, 1, (sqlite3_int64)w->off);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)w->packets);
@@ -340,8 +340,8 @@ int seg_replay_end(struct store *st)
     }
     /* Segments numbered past the replay's counter were started after the checkpoint. */
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->cat, "SELECT id FROM segments WHERE ingest_id=? AND seq>=?", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->cat, "SELECT id FROM segments WHERE ingest_id=? AND seq>=?", -1, &s,
+                           NULL) != SQLITE_OK)
         return store_sql_err(st, st->cat, "replay");
     sqlite3_bind_int64(s, 1, st->cur_ingest);
     sqlite3_bind_int64(s, 2, st->next_seq);
@@ -404,8 +404,8 @@ static int reader_fd(struct store *st, uint32_t seg_id, struct seg_reader **out)
     } else {
         st->nreaders++;
     }
-    st->readers[slot] = (struct seg_reader){seg_id, fd, h[20] | h[21] << 8 | h[22] << 16 |
-                                                            (uint32_t)h[23] << 24};
+    st->readers[slot] =
+        (struct seg_reader){seg_id, fd, h[20] | h[21] << 8 | h[22] << 16 | (uint32_t)h[23] << 24};
     *out = &st->readers[slot];
     return 0;
 }
@@ -458,8 +458,8 @@ int store_pkt_stat(struct store *st, uint64_t pos, int64_t *ts_ns, uint32_t *lin
         return rc;
     uint8_t h[8];
     if (pread(r->fd, h, sizeof h, (off_t)POS_OFF(pos)) != (ssize_t)sizeof h)
-        return store_set_err(st, KS_ECORRUPT, "segment %u: no packet at offset %llu",
-                             POS_SEG(pos), (unsigned long long)POS_OFF(pos));
+        return store_set_err(st, KS_ECORRUPT, "segment %u: no packet at offset %llu", POS_SEG(pos),
+                             (unsigned long long)POS_OFF(pos));
     uint32_t sec = h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24;
     uint32_t nsec = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24;
     *ts_ns = (int64_t)sec * 1000000000 + nsec;

@@ -95,8 +95,8 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
     }
     st->readonly = opts && opts->readonly;
     st->durable = opts && opts->durable;
-    st->segment_bytes = opts && opts->segment_bytes ? opts->segment_bytes
-                                                    : STORE_DEFAULT_SEGMENT_BYTES;
+    st->segment_bytes =
+        opts && opts->segment_bytes ? opts->segment_bytes : STORE_DEFAULT_SEGMENT_BYTES;
     if (st->segment_bytes < 4096)
         st->segment_bytes = 4096;
     if (snprintf(st->dir, sizeof st->dir, "%s", dir) >= (int)sizeof st->dir - 64) {
@@ -341,8 +341,7 @@ int store_stats_get(struct store *st, struct store_stats *o)
 {
     memset(o, 0, sizeof *o);
     o->ingests = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests");
-    o->ingests_complete =
-        (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
+    o->ingests_complete = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
     o->ingests_partial = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=0");
     o->ingests_damaged =
         (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status IN (2,3)");

@@ -54,13 +54,13 @@ enum ingest_status { INGEST_PARTIAL, INGEST_COMPLETE, INGEST_TRUNCATED, INGEST_C
 
 struct ingest_info {
     int64_t id;
-    int status;             /* enum ingest_status */
+    int status; /* enum ingest_status */
     char path[512];
-    uint64_t packets;       /* packets of the input fully processed and committed */
-    uint64_t offset;        /* decompressed input offset after the last committed packet */
+    uint64_t packets; /* packets of the input fully processed and committed */
+    uint64_t offset;  /* decompressed input offset after the last committed packet */
     uint64_t sessions;
     int64_t first_ns, last_ns;
-    char error[256];        /* damage description for TRUNCATED / CORRUPT */
+    char error[256]; /* damage description for TRUNCATED / CORRUPT */
 };
 
 /* Look up an earlier run of the same capture (source identity).  0, KS_ENOENT or error. */
@@ -76,10 +76,10 @@ struct store_counter {
 };
 
 struct ingest_progress {
-    int status;             /* enum ingest_status */
+    int status; /* enum ingest_status */
     uint64_t packets, offset, sessions;
     int64_t first_ns, last_ns;
-    const char *error;      /* NULL or the damage description */
+    const char *error; /* NULL or the damage description */
     const struct store_counter *counters;
     size_t ncounters;
 };
@@ -97,8 +97,7 @@ int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_pr
  * In replay mode (store_replay_begin) nothing is written: the same positions are
  * computed as the interrupted run had, so the flow table can be rebuilt.
  */
-int store_pkt_write(struct store *st, int64_t ingest_id, const struct packet *pkt,
-                    uint64_t *pos);
+int store_pkt_write(struct store *st, int64_t ingest_id, const struct packet *pkt, uint64_t *pos);
 /* Replay the first `packets` packets of an interrupted run (see store_pkt_write). */
 int store_replay_begin(struct store *st, int64_t ingest_id);
 void store_replay_end(struct store *st);
@@ -121,30 +120,35 @@ struct session_row {
     int last_piece;
     int64_t first_ns, last_ns;
     int ipver, proto;
-    uint8_t src[16], dst[16];  /* IPv4 as ::ffff:a.b.c.d */
+    uint8_t src[16], dst[16]; /* IPv4 as ::ffff:a.b.c.d */
     int sport, dport;
-    int vlan, vlan2;           /* -1 when absent */
+    int vlan, vlan2; /* -1 when absent */
     uint64_t pkts[2], bytes[2], payload[2];
-    int tcp_flags;             /* -1 for non-TCP */
+    int tcp_flags; /* -1 for non-TCP */
     char history[FLOW_HISTORY_MAX + 1];
     char state[8];
     char end_reason[12];
     char community_id[32];
     int64_t ingest_id;
-    uint8_t *pos;              /* malloc'ed, freed by the caller via session_row_release */
+    uint8_t *pos; /* malloc'ed, freed by the caller via session_row_release */
     size_t pos_len;
 };
 void session_row_release(struct session_row *r);
 
-enum store_sort { SORT_TIME, SORT_TIME_DESC, SORT_BYTES_DESC, SORT_PACKETS_DESC,
-                  SORT_DURATION_DESC };
+enum store_sort {
+    SORT_TIME,
+    SORT_TIME_DESC,
+    SORT_BYTES_DESC,
+    SORT_PACKETS_DESC,
+    SORT_DURATION_DESC
+};
 
 struct store_query {
-    const struct query *expr;  /* NULL = everything */
+    const struct query *expr;   /* NULL = everything */
     int64_t since_ns, until_ns; /* INT64_MIN / INT64_MAX when open */
-    uint64_t limit;            /* 0 = no limit */
-    int sort;                  /* enum store_sort */
-    int want_pos;              /* fetch the position lists (for pcap extraction) */
+    uint64_t limit;             /* 0 = no limit */
+    int sort;                   /* enum store_sort */
+    int want_pos;               /* fetch the position lists (for pcap extraction) */
 };
 
 /*

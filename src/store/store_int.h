@@ -19,11 +19,11 @@
 /* The open segment of one link type for the current ingest run. */
 struct seg_writer {
     uint32_t linktype;
-    uint32_t seg_id;       /* 0 = none open yet */
-    uint32_t seq;          /* this run's segment counter (replay matches segments by it) */
-    int fd;                /* -1 in replay mode */
-    uint64_t off;          /* logical size including buffered bytes */
-    uint64_t writeback;    /* bytes handed to the kernel's writeback so far */
+    uint32_t seg_id;    /* 0 = none open yet */
+    uint32_t seq;       /* this run's segment counter (replay matches segments by it) */
+    int fd;             /* -1 in replay mode */
+    uint64_t off;       /* logical size including buffered bytes */
+    uint64_t writeback; /* bytes handed to the kernel's writeback so far */
     uint64_t packets;
     int64_t first_ns, last_ns;
     /*
@@ -41,11 +41,11 @@ struct seg_writer {
 
 /* One day's metadata file, open for writing during an ingest. */
 struct partition {
-    int day;               /* YYYYMMDD */
+    int day; /* YYYYMMDD */
     sqlite3 *db;
     sqlite3_stmt *ins;
     int in_txn;
-    int deferred;          /* created by this run: lookup indexes built when it ends */
+    int deferred; /* created by this run: lookup indexes built when it ends */
     int64_t min_ns, max_ns;
     uint64_t last_use;
 };

@@ -15,8 +15,7 @@
 
 typedef void (*t_fn)(void);
 void t_register(const char *name, const char *file, t_fn fn);
-void t_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int t_failed_now(void);
 /* Absolute path of a file under the repository's tests/ (data for tests). */
 const char *t_srcdir(void);

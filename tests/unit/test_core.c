@@ -34,8 +34,9 @@ TEST(core_buf_printf_long)
 TEST(core_pos_roundtrip)
 {
     /* Positions go up and down (two link types interleave): zig-zag keeps both small. */
-    uint64_t in[] = {POS_MAKE(1, 24),   POS_MAKE(1, 100), POS_MAKE(1, 1500), POS_MAKE(2, 24),
-                     POS_MAKE(1, 3000), POS_MAKE(7, 0),   POS_MAKE(7, POS_OFF_MASK), 0};
+    uint64_t in[] = {
+        POS_MAKE(1, 24),   POS_MAKE(1, 100), POS_MAKE(1, 1500),         POS_MAKE(2, 24),
+        POS_MAKE(1, 3000), POS_MAKE(7, 0),   POS_MAKE(7, POS_OFF_MASK), 0};
     struct buf b;
     buf_init(&b, 1024);
     uint64_t prev = 0;

@@ -28,7 +28,8 @@ static struct store *open_store(const char *dir, uint64_t seg_bytes)
 static struct packet mkpkt(uint8_t *data, uint32_t len, int64_t ts, uint32_t lt, uint8_t fill)
 {
     memset(data, fill, len);
-    struct packet p = {.ts_ns = ts, .linktype = lt, .caplen = len, .wirelen = len + 4, .data = data};
+    struct packet p = {
+        .ts_ns = ts, .linktype = lt, .caplen = len, .wirelen = len + 4, .data = data};
     return p;
 }
 
