@@ -34,6 +34,21 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/*
+ * Plain capture files are mapped; if another program truncates one while we
+ * read it, the next access faults.  Leave like a crash would (the store stays
+ * consistent and the same command resumes), but say why instead of dumping core.
+ */
+static void on_sigbus(int sig)
+{
+    static const char msg[] = "konseki: an input file shrank while it was being read; "
+                              "run the same command again to resume\n";
+    (void)sig;
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(2);
+}
+
 struct ingest_opts {
     const char *store;
     int quiet, progress, durable;
@@ -464,6 +479,8 @@ int cmd_ingest(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &sa, NULL);
 
     int code = EXIT_OK;
     for (int i = optind; i < argc && !stop_requested; i++) {
