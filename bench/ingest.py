@@ -25,6 +25,8 @@ def run(cmd, prepare=None):
     """(seconds, peak RSS in KiB) of one run of cmd."""
     if prepare:
         prepare()
+    # Start every run with no dirty pages left by the previous one.
+    os.sync()
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
