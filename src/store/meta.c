@@ -215,6 +215,7 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
     uint8_t src[16], dst[16];
     addr_to16(s->ipver, s->src, src);
     addr_to16(s->ipver, s->dst, dst);
+    /* Every bound value outlives the step below: bind without copies. */
     sqlite3_stmt *q = p->ins;
     int i = 1;
     sqlite3_bind_int64(q, i++, (sqlite3_int64)s->id);
@@ -224,8 +225,8 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
     sqlite3_bind_int64(q, i++, s->last_ns);
     sqlite3_bind_int(q, i++, s->ipver);
     sqlite3_bind_int(q, i++, s->proto);
-    sqlite3_bind_blob(q, i++, src, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(q, i++, dst, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, i++, src, 16, SQLITE_STATIC);
+    sqlite3_bind_blob(q, i++, dst, 16, SQLITE_STATIC);
     sqlite3_bind_int(q, i++, s->sport);
     sqlite3_bind_int(q, i++, s->dport);
     if (s->nvlan >= 1)
@@ -244,7 +245,7 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
     sqlite3_bind_int64(q, i++, (sqlite3_int64)s->payload[1]);
     if (s->proto == 6) {
         sqlite3_bind_int(q, i++, s->tcp_flags[0] | s->tcp_flags[1]);
-        sqlite3_bind_text(q, i++, s->history, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, i++, s->history, -1, SQLITE_STATIC);
         if (s->state)
             sqlite3_bind_text(q, i++, s->state, -1, SQLITE_STATIC);
         else
@@ -256,10 +257,10 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
     }
     sqlite3_bind_text(q, i++, s->end >= 0 && s->end < FLOW_END__COUNT ? end_names[s->end] : "?", -1,
                       SQLITE_STATIC);
-    sqlite3_bind_text(q, i++, s->community_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, i++, s->community_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, i++, ingest_id);
     sqlite3_bind_blob(q, i++, s->pos_len ? (const void *)s->pos : "", (int)s->pos_len,
-                      SQLITE_TRANSIENT);
+                      SQLITE_STATIC);
     rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert session");
     sqlite3_reset(q);
     if (s->first_ns < p->min_ns)
