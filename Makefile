@@ -40,7 +40,7 @@ LDLIBS   := $(PKG_LIBS) -lm -lpthread
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 GEN_SRC  := $(wildcard tools/gen/*.c)
-UNIT_SRC := $(wildcard tests/unit/test_*.c) tests/unit/t.c
+UNIT_SRC := $(wildcard tests/unit/test_*.c) tests/unit/t.c tests/unit/t_pcap.c
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -6,10 +6,10 @@
  * read of even one byte past the captured length.
  */
 #include "t.h"
+#include "t_pcap.h"
 
 #include "decode/decode.h"
 
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1099,47 +1099,6 @@ TEST(decode_verdict_names)
 }
 
 /* ------------------------------------------------------------------ corpus */
-
-#define CAP_MAX 64
-
-struct cap {
-    int lt;
-    int n;
-    uint8_t *p[CAP_MAX];
-    uint32_t len[CAP_MAX];
-};
-
-/* Load up to CAP_MAX frames of corpus file rel; 0, or -1 when the corpus is absent. */
-static int cap_load(struct cap *c, const char *rel)
-{
-    char path[4096], err[PCAP_ERRBUF_SIZE];
-    const char *root = t_corpus();
-    memset(c, 0, sizeof(*c));
-    if (!root)
-        return -1;
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    pcap_t *pc = pcap_open_offline(path, err);
-    if (!pc)
-        return -1;
-    c->lt = pcap_datalink(pc);
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    while (c->n < CAP_MAX && pcap_next_ex(pc, &h, &data) == 1) {
-        c->p[c->n] = malloc(h->caplen ? h->caplen : 1);
-        memcpy(c->p[c->n], data, h->caplen);
-        c->len[c->n] = h->caplen;
-        c->n++;
-    }
-    pcap_close(pc);
-    return 0;
-}
-
-static void cap_free(struct cap *c)
-{
-    for (int i = 0; i < c->n; i++)
-        free(c->p[i]);
-    c->n = 0;
-}
 
 static int ip4_is(const uint8_t *a, int x, int y, int z, int w)
 {

@@ -6,11 +6,11 @@
  * first, as in the pipeline; results go through decode_ip().
  */
 #include "t.h"
+#include "t_pcap.h"
 
 #include "decode/decode.h"
 #include "decode/defrag.h"
 
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,46 +588,6 @@ TEST(defrag_v6_overlap_and_timeout)
 }
 
 /* ------------------------------------------------------------------ corpus */
-
-#define CAP_MAX 16
-
-struct cap {
-    int n;
-    uint8_t *p[CAP_MAX];
-    uint32_t len[CAP_MAX];
-    int64_t ts[CAP_MAX];
-};
-
-static int cap_load(struct cap *c, const char *rel)
-{
-    char path[4096], err[PCAP_ERRBUF_SIZE];
-    const char *root = t_corpus();
-    memset(c, 0, sizeof(*c));
-    if (!root)
-        return -1;
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    pcap_t *pc = pcap_open_offline(path, err);
-    if (!pc)
-        return -1;
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    while (c->n < CAP_MAX && pcap_next_ex(pc, &h, &data) == 1) {
-        c->p[c->n] = malloc(h->caplen ? h->caplen : 1);
-        memcpy(c->p[c->n], data, h->caplen);
-        c->len[c->n] = h->caplen;
-        c->ts[c->n] = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec * 1000;
-        c->n++;
-    }
-    pcap_close(pc);
-    return 0;
-}
-
-static void cap_free(struct cap *c)
-{
-    for (int i = 0; i < c->n; i++)
-        free(c->p[i]);
-    c->n = 0;
-}
 
 TEST(defrag_corpus_vlan_tcp_syn)
 {
