@@ -57,6 +57,12 @@ int query_compile_sqlite(const struct query *q, struct buf *sql, const struct qp
  */
 int query_sqlite_register(void *sqlite3_db);
 
+/*
+ * Bind params[0..n) to a prepared sqlite3_stmt * from parameter index `first` on
+ * (1-based).  Returns SQLITE_OK or the first bind error.
+ */
+int query_sqlite_bind(void *sqlite3_stmt, int first, const struct qparam *params, size_t n);
+
 /* Names of every field the language knows with its aliases, for `konseki query --fields`. */
 struct query_field_doc {
     const char *name;    /* canonical (ECS where ECS has one) */

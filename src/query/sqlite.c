@@ -691,3 +691,31 @@ int query_sqlite_register(void *sqlite3_db)
                                         NULL, NULL);
     return rc == SQLITE_OK ? 0 : KS_ESQL;
 }
+
+int query_sqlite_bind(void *stmt, int first, const struct qparam *p, size_t n)
+{
+    sqlite3_stmt *st = stmt;
+    for (size_t i = 0; i < n; i++) {
+        int c = first + (int)i, rc;
+        switch (p[i].type) {
+        case QP_INT:
+            rc = sqlite3_bind_int64(st, c, p[i].i);
+            break;
+        case QP_REAL:
+            rc = sqlite3_bind_double(st, c, p[i].d);
+            break;
+        case QP_TEXT:
+            rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
+        case QP_BLOB:
+            rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
+            break;
+        default:
+            rc = SQLITE_MISUSE;
+            break;
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}

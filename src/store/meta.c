@@ -510,23 +510,11 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
         }
         sqlite3_bind_int64(s, 1, q->since_ns);
         sqlite3_bind_int64(s, 2, q->until_ns);
-        for (size_t k = 0; k < nparams; k++) {
-            const struct qparam *p = &params[k];
-            int idx = (int)k + 3;
-            switch (p->type) {
-            case QP_INT:
-                sqlite3_bind_int64(s, idx, p->i);
-                break;
-            case QP_REAL:
-                sqlite3_bind_double(s, idx, p->d);
-                break;
-            case QP_TEXT:
-                sqlite3_bind_text(s, idx, p->p, -1, SQLITE_STATIC);
-                break;
-            case QP_BLOB:
-                sqlite3_bind_blob(s, idx, p->p, (int)p->len, SQLITE_STATIC);
-                break;
-            }
+        if (query_sqlite_bind(s, 3, params, nparams) != SQLITE_OK) {
+            rc = store_sql_err(st, db, "bind query");
+            sqlite3_finalize(s);
+            sqlite3_close(db);
+            break;
         }
         int step;
         while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {

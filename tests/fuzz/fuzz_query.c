@@ -82,25 +82,8 @@ static void fq_run(const struct query *q)
     }
     if ((size_t)sqlite3_bind_parameter_count(st) != np)
         abort();
-    for (size_t i = 0; i < np; i++) {
-        int c = (int)i + 1, rc = SQLITE_MISUSE;
-        switch (p[i].type) {
-        case QP_INT:
-            rc = sqlite3_bind_int64(st, c, p[i].i);
-            break;
-        case QP_REAL:
-            rc = sqlite3_bind_double(st, c, p[i].d);
-            break;
-        case QP_TEXT:
-            rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
-            break;
-        case QP_BLOB:
-            rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
-            break;
-        }
-        if (rc != SQLITE_OK)
-            abort();
-    }
+    if (query_sqlite_bind(st, 1, p, np) != SQLITE_OK)
+        abort();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;

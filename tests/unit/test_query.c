@@ -238,29 +238,7 @@ static sqlite3 *qt_db(void)
 
 static int qt_bind(sqlite3_stmt *st, const struct qparam *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        int c = (int)i + 1, rc;
-        switch (p[i].type) {
-        case QP_INT:
-            rc = sqlite3_bind_int64(st, c, p[i].i);
-            break;
-        case QP_REAL:
-            rc = sqlite3_bind_double(st, c, p[i].d);
-            break;
-        case QP_TEXT:
-            rc = sqlite3_bind_text(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
-            break;
-        case QP_BLOB:
-            rc = sqlite3_bind_blob(st, c, p[i].p, (int)p[i].len, SQLITE_STATIC);
-            break;
-        default:
-            rc = SQLITE_MISUSE;
-            break;
-        }
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return query_sqlite_bind(st, 1, p, n);
 }
 
 /*
