@@ -173,6 +173,19 @@ n_in=$("$K" query --store "$W/days" --csv --since 2024-03-02T00:00:00Z --until 2
 n_all=$("$K" query --store "$W/days" --csv | tail -n +2 | wc -l)
 if [ "$n_in" -gt 0 ] && [ "$n_in" -lt "$n_all" ]; then ok; else bad "in=$n_in all=$n_all"; fi
 
+T=flow_table_bound_evicts_and_counts
+# 16 live sessions at most: many are emitted early, counted, and no packet is lost.
+rm -rf "$W/b"
+"$K" ingest -q --store "$W/b" --max-flows 16 "$W/mix.pcap"
+evicted=$("$K" stats --store "$W/b" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["flow.evicted_early"])')
+pk=$("$K" query --store "$W/b" --json | python3 -c '
+import json, sys
+print(sum(json.loads(l)["network"]["packets"] for l in sys.stdin))')
+stored=$("$K" stats --store "$W/b" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["packets.stored"])')
+"$K" pcap --store "$W/b" -w "$W/all-b.pcap" '' 2>/dev/null
+if [ "$evicted" -gt 100 ] && [ "$pk" = "$stored" ] && records "$W/all-b.pcap" | cmp -s - "$W/mix.rec"; then ok
+else bad "evicted=$evicted packets in sessions=$pk stored=$stored"; fi
+
 T=store_is_private
 perm_dir=$(stat -c %a "$W/full"); perm_files=$(find "$W/full" -type f ! -perm 600 | wc -l)
 if [ "$perm_dir" = 700 ] && [ "$perm_files" = 0 ]; then ok; else bad "dir $perm_dir, $perm_files files not 0600"; fi

@@ -17,6 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 K = os.path.join(ROOT, BUILD, "konseki")
 GEN = os.path.join(ROOT, BUILD, "konseki-gen")
 
+# (name, generator arguments, extra ingest arguments)
 CASES = [
     ("basic-ethernet", ["--scenario", "basic"]),
     ("basic-sll-ns", ["--scenario", "basic", "--link", "sll", "--format", "pcap-ns"]),
@@ -25,6 +26,8 @@ CASES = [
     ("basic-null", ["--scenario", "basic", "--link", "null"]),
     ("frag", ["--scenario", "frag"]),
     ("long", ["--scenario", "long"]),
+    # 35 minutes in 60 s pieces: every piece shares the id and they add up to the truth.
+    ("long-pieces-60s", ["--scenario", "long"], ["--active-timeout", "60s"]),
     ("mixed-3000", ["--sessions", "3000", "--duration", "6h"]),
     ("small-2000", ["--mix", "small", "--sessions", "2000"]),
 ]
@@ -49,16 +52,19 @@ def key(proto, src, sport, dst, dport, vlan):
 def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="konseki-truth.") as tmp:
-        for name, args in CASES:
+        for name, args, *ingest_args in CASES:
+            ingest_args = ingest_args[0] if ingest_args else []
             pcap, truth, store = (os.path.join(tmp, name + x) for x in (".pcap", ".truth", ".store"))
             subprocess.run([GEN, "--seed", "99", *args, "-o", pcap, "--truth", truth], check=True)
-            subprocess.run([K, "ingest", "-q", "--store", store, pcap], check=True)
+            subprocess.run([K, "ingest", "-q", "--store", store, *ingest_args, pcap], check=True)
             out = subprocess.run([K, "query", "--store", store, "--json"], check=True,
                                  capture_output=True, text=True).stdout
             got = defaultdict(lambda: {"pkts": [0, 0], "bytes": [0, 0], "payload": [0, 0],
                                        "first": None, "last": None, "ids": set()})
+            longest_piece = 0
             for line in out.splitlines():
                 d = json.loads(line)
+                longest_piece = max(longest_piece, d["event"]["duration"])
                 proto = d["network"]["transport"]
                 vlan = []
                 if "vlan" in d["network"]:
@@ -107,6 +113,12 @@ def main():
             for k in got:
                 if k not in want:
                     bad.append(f"extra session {k}")
+            if name == "long-pieces-60s":
+                # A packet 60 s or more after its piece began starts the next piece.
+                pieces = sum(len(g["ids"]) for g in got.values())
+                if pieces < 2 or longest_piece >= 60_000_000_000:
+                    bad.append(f"{pieces} pieces, longest {longest_piece / 1e9:.1f} s "
+                               "with --active-timeout 60s")
             if bad:
                 failed += 1
                 print(f"FAIL {name}: {len(bad)} mismatches in {sum(len(v) for v in want.values())}"
