@@ -64,8 +64,14 @@ static int writer_flush(struct store *st, struct seg_writer *w, int do_sync)
     if (w->fd < 0)
         return 0;
     if (w->niov) {
-        if (writev_all(w->fd, w->iov, w->niov))
+        if (writev_all(w->fd, w->iov, w->niov)) {
+            /* EFAULT: bytes of a mapped input vanished under us (the file was truncated). */
+            if (errno == EFAULT)
+                return store_set_err(st, KS_EIO,
+                                     "packet bytes vanished: the input file shrank "
+                                     "while it was being read");
             return store_set_err(st, KS_EIO, "write segment %u: %s", w->seg_id, strerror(errno));
+        }
         w->niov = 0;
         w->wlen = 0;
         w->iov_bytes = 0;

@@ -186,6 +186,25 @@ stored=$("$K" stats --store "$W/b" --json | python3 -c 'import json,sys; print(j
 if [ "$evicted" -gt 100 ] && [ "$pk" = "$stored" ] && records "$W/all-b.pcap" | cmp -s - "$W/mix.rec"; then ok
 else bad "evicted=$evicted packets in sessions=$pk stored=$stored"; fi
 
+T=input_truncated_while_mapped_is_not_a_crash
+# Plain captures are mapped; a file cut short under a running ingest must end in a
+# clear message (exit 1 or 2 depending on when the cut lands), never SIGBUS (135).
+"$GEN" --seed 14 --size 150M -o "$W/shrink.pcap"
+rm -rf "$W/sh"
+"$K" ingest -q --store "$W/sh" "$W/shrink.pcap" 2>"$W/shrink.err" & pid=$!
+sleep 0.05; truncate -s 1M "$W/shrink.pcap"; wait $pid; rc=$?
+if { [ $rc -eq 2 ] && grep -q "shrank while it was being read" "$W/shrink.err"; } ||
+   { [ $rc -eq 1 ] && grep -q "offset [0-9]*, packet [0-9]*" "$W/shrink.err"; } ||
+   [ $rc -eq 0 ]; then ok
+else bad "rc=$rc: $(cat "$W/shrink.err")"; fi
+rm -f "$W/shrink.pcap"
+T=input_truncated_then_rerun_resumes
+"$GEN" --seed 14 --size 150M -o "$W/shrink.pcap"
+out=$("$K" ingest --store "$W/sh" "$W/shrink.pcap" 2>&1); rc=$?
+rm -rf "$W/sh2"; "$K" ingest -q --store "$W/sh2" "$W/shrink.pcap"
+if [ $rc -eq 0 ] && [ "$(sessions "$W/sh")" = "$(sessions "$W/sh2")" ]; then ok; else bad "rc=$rc $out"; fi
+rm -f "$W/shrink.pcap"
+
 T=store_is_private
 perm_dir=$(stat -c %a "$W/full"); perm_files=$(find "$W/full" -type f ! -perm 600 | wc -l)
 if [ "$perm_dir" = 700 ] && [ "$perm_files" = 0 ]; then ok; else bad "dir $perm_dir, $perm_files files not 0600"; fi
