@@ -448,6 +448,17 @@ static struct source *src_new(const char *name)
     return s;
 }
 
+/*
+ * Uncompressed bytes already in memory (the caller's, or a mapped file) are the
+ * window itself: nothing to read, copy or move, and packets stay valid.
+ */
+static void src_window_over(struct source *s, const uint8_t *data, size_t len)
+{
+    s->win = data;
+    s->end = s->cap = len;
+    s->in_state = SRC_IN_END;
+}
+
 int source_open_file(struct source **out, const char *path, char *msg, size_t msglen)
 {
     *out = NULL;
@@ -486,15 +497,8 @@ int source_open_file(struct source **out, const char *path, char *msg, size_t ms
                     (void)madvise(m, (size_t)st.st_size, MADV_WILLNEED);
                     s->map = m;
                     s->map_len = (size_t)st.st_size;
-                    s->win = m;
-                    s->end = s->cap = s->map_len;
-                    s->in_state = SRC_IN_END;
-                    s->raw_read = 0;
-                    rc = src_finish_open(s, msg, msglen);
-                    if (rc)
-                        goto fail;
-                    *out = s;
-                    return 0;
+                    src_window_over(s, m, s->map_len);
+                    goto finish;
                 }
                 munmap(m, (size_t)st.st_size);
             }
@@ -542,6 +546,7 @@ int source_open_file(struct source **out, const char *path, char *msg, size_t ms
         memcpy(s->raw, s->wbuf, got);
         s->raw_len = got;
     }
+finish:
     rc = src_finish_open(s, msg, msglen);
     if (rc)
         goto fail;
@@ -565,10 +570,7 @@ int source_open_mem(struct source **out, const uint8_t *data, size_t len, const 
     s->file_size = (int64_t)len;
     s->comp = src_comp_of(data, len);
     if (s->comp == SRC_COMP_NONE) {
-        /* The caller's bytes are the window: nothing to read, copy or move. */
-        s->win = data;
-        s->end = s->cap = len;
-        s->in_state = SRC_IN_END;
+        src_window_over(s, data, len);
     } else {
         s->mem = data;
         s->mem_len = len;

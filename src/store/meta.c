@@ -383,7 +383,7 @@ static int row_read(sqlite3_stmt *s, struct session_row *r, int want_pos)
     return 0;
 }
 
-void session_row_release(struct session_row *r)
+static void session_row_release(struct session_row *r)
 {
     free(r->pos);
     r->pos = NULL;

@@ -416,12 +416,6 @@ static int reader_fd(struct store *st, uint32_t seg_id, struct seg_reader **out)
     return 0;
 }
 
-uint32_t store_segment_linktype(struct store *st, uint32_t segment)
-{
-    struct seg_reader *r;
-    return reader_fd(st, segment, &r) ? 0 : r->linktype;
-}
-
 int store_pkt_read(struct store *st, uint64_t pos, struct packet *pkt, struct buf *data)
 {
     struct seg_reader *r;

@@ -106,8 +106,6 @@ void store_replay_end(struct store *st);
 int store_pkt_read(struct store *st, uint64_t pos, struct packet *pkt, struct buf *data);
 /* Timestamp and link type of the packet at pos without reading its bytes. */
 int store_pkt_stat(struct store *st, uint64_t pos, int64_t *ts_ns, uint32_t *linktype);
-/* Link type of a segment (0 on error). */
-uint32_t store_segment_linktype(struct store *st, uint32_t segment);
 
 /* ---------------------------------------------------------------- sessions */
 
@@ -130,10 +128,9 @@ struct session_row {
     char end_reason[12];
     char community_id[32];
     int64_t ingest_id;
-    uint8_t *pos; /* malloc'ed, freed by the caller via session_row_release */
+    uint8_t *pos; /* owned by the store; valid during the row callback only */
     size_t pos_len;
 };
-void session_row_release(struct session_row *r);
 
 enum store_sort {
     SORT_TIME,
