@@ -41,7 +41,7 @@
 
 enum proto_dir { PROTO_DIR_CLIENT = 0, PROTO_DIR_SERVER = 1 };
 
-/* What a parser knows of its session.  Addresses are 16 bytes (IPv4 mapped ::ffff:a.b.c.d). */
+/* What a parser knows of its session.  Addresses are 16 bytes; IPv4 sits in the first 4. */
 struct proto_ctx {
     uint8_t ipver, l4; /* 4 or 6; 6 = TCP, 17 = UDP */
     const uint8_t *cli_addr, *srv_addr;
