@@ -64,6 +64,7 @@
 #define QUIC_PLAIN_MAX (128 * 1024) /* one decrypted packet (a UDP datagram is < 64 KiB) */
 #define QUIC_MAX_RANGES 32          /* disjoint pieces of the CRYPTO stream */
 #define QUIC_MIN_INITIAL_DGRAM 1200 /* RFC 9000 §14.1 */
+#define QUIC_MAX_FAILS 8            /* Initials that fail to decrypt before we stop trying */
 
 /* ---------------------------------------------------------------- wire helpers */
 
@@ -360,6 +361,7 @@ struct quic_state {
     uint8_t dcid_len, scid_len;
     uint8_t have_hdr; /* version and connection IDs noted */
     uint8_t have_keys, done, gave_up;
+    uint8_t fails;                 /* Initials that did not decrypt */
     uint32_t key_version;          /* keys below are for this version … */
     uint8_t key_cid[QUIC_MAX_CID]; /* … and this connection ID */
     uint8_t key_cid_len;
@@ -578,6 +580,8 @@ static void initial(struct quic_state *st, struct proto_out *o, const uint8_t *p
     if (rc == KS_ECORRUPT || rc == KS_EEXIST)
         rc = try_keys(st, pkt, h, h->dcid, h->dcid_len, &pl);
     if (rc) {
+        if (++st->fails >= QUIC_MAX_FAILS)
+            st->gave_up = 1; /* each try costs two key derivations: not forever */
         proto_anomaly(o, rc == KS_ETRUNC   ? "quic.truncated"
                          : rc == KS_ENOMEM ? "quic.out_of_memory"
                                            : "quic.decrypt_failed");
@@ -634,6 +638,8 @@ static int quic_data(void *vst, struct proto_out *o, const struct proto_ctx *c, 
         }
         off += h.len;
     }
+    if (st->gave_up && !st->done)
+        emit(st, o, NULL, 0); /* nothing more to learn: write what we have */
     return st->done;
 }
 

@@ -394,6 +394,16 @@ TEST(quic_parser_wrong_dcid_fails_cleanly)
     ASSERT_TRUE(proto_out_get(&s.o, 0, "tls.client.server_name") == NULL);
     sess_free(&s);
 
+    /* after 8 Initials that do not decrypt the session stops trying */
+    sess_init(&s, 50015);
+    for (int i = 1; i <= 8; i++)
+        ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, sizeof pkt), i == 8);
+    ASSERT_EQ(proto_out_anomaly(&s.o, "quic.decrypt_failed"), 8);
+    ASSERT_EQ(s.o.nrecs, 1);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, sizeof pkt), 1);
+    ASSERT_EQ(proto_out_anomaly(&s.o, "quic.decrypt_failed"), 8);
+    sess_free(&s);
+
     /* one flipped ciphertext bit fails the tag the same way */
     ASSERT_EQ(unhex(kClientV1, pkt, sizeof pkt), 1200);
     pkt[700] ^= 0x40;
@@ -521,6 +531,32 @@ TEST(quic_parser_client_hello_over_two_datagrams)
     sess_free(&s);
 }
 
+TEST(quic_parser_new_keys_after_retry)
+{
+    /* the first Initial (RFC DCID) carries half the ClientHello; after a Retry the
+       client starts over with the server's connection ID, whose keys differ (§17.2.5) */
+    static const uint8_t rcid[4] = {0x52, 0x45, 0x54, 0x52};
+    uint8_t ch[241], fr[400], p1[600], p2[600];
+    rfc_hello(ch);
+    size_t fn = crypto_frame(fr, 0, ch, 100);
+    size_t l1 = make_initial(QUIC_VERSION_1, 0, fr, fn, p1, sizeof p1);
+    struct quic_keys k;
+    ASSERT_EQ(quic_initial_keys(QUIC_VERSION_1, rcid, sizeof rcid, 0, &k), 0);
+    fn = crypto_frame(fr, 0, ch, 241);
+    long l2 = quic_initial_protect(QUIC_VERSION_1, &k, rcid, sizeof rcid, NULL, 0, 1, 1, fr, fn, p2,
+                                   sizeof p2);
+    ASSERT_TRUE(l1 > 0 && l2 > 0);
+    struct sess s;
+    sess_init(&s, 50016);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, p1, l1), 0);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, p2, (size_t)l2), 1);
+    ASSERT_EQ(s.o.nanom, 0);
+    ASSERT_EQ(s.o.nrecs, 1);
+    ASSERT_STR_EQ(proto_out_get(&s.o, 0, "quic.dcid"), "8394c8f03e515708"); /* the first one */
+    ASSERT_STR_EQ(proto_out_get(&s.o, 0, "tls.client.server_name"), "example.com");
+    sess_free(&s);
+}
+
 TEST(quic_parser_large_client_hello_three_datagrams)
 {
     /* the RFC ClientHello grown by a 3000-byte padding extension (21), like a
@@ -572,8 +608,10 @@ TEST(quic_parser_hostile_frames)
     size_t fn = crypto_frame(fr, 70000, (const uint8_t *)"x", 1);
     n = make_initial(QUIC_VERSION_1, 0, fr, fn, pkt, sizeof pkt);
     sess_init(&s, 50008);
-    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, n), 0);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, n), 1); /* gave up: record written */
     ASSERT_EQ(proto_out_anomaly(&s.o, "quic.crypto_too_big"), 1);
+    ASSERT_EQ(s.o.nrecs, 1);
+    ASSERT_STR_EQ(proto_out_get(&s.o, 0, "quic.scid"), "5c1d");
     sess_free(&s);
     static const uint8_t liar[] = {0x06, 0x00, 0x7f, 0xff, 0x01};
     n = make_initial(QUIC_VERSION_1, 0, liar, sizeof liar, pkt, sizeof pkt);
@@ -596,9 +634,10 @@ TEST(quic_parser_hostile_frames)
     for (uint32_t i = 0; i < 40; i++) {
         fn = crypto_frame(fr, 10 + 2 * i, (const uint8_t *)"y", 1);
         n = make_initial(QUIC_VERSION_1, i, fr, fn, pkt, sizeof pkt);
-        sess_feed(&s, PROTO_DIR_CLIENT, pkt, n);
+        ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, n), i >= 32);
     }
     ASSERT_EQ(proto_out_anomaly(&s.o, "quic.crypto_too_fragmented"), 1);
+    ASSERT_EQ(s.o.nrecs, 1);
     sess_free(&s);
 
     /* a ServerHello where the ClientHello belongs; a CONNECTION_CLOSE is read past */
@@ -606,7 +645,7 @@ TEST(quic_parser_hostile_frames)
                                  0x00, 0x04, 0x02, 0x00, 0x00, 0x00};
     n = make_initial(QUIC_VERSION_1, 0, sh, sizeof sh, pkt, sizeof pkt);
     sess_init(&s, 50012);
-    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, n), 0);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, n), 1);
     ASSERT_EQ(proto_out_anomaly(&s.o, "quic.not_client_hello"), 1);
     ASSERT_EQ(proto_out_anomaly(&s.o, "quic.bad_frame"), 0);
     sess_free(&s);
