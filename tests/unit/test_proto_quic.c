@@ -360,6 +360,12 @@ static void check_parser_on(const char *hex, const char *want_version)
     ASSERT_STR_EQ(proto_out_get(&s.o, 0, "quic.dcid"), "8394c8f03e515708");
     ASSERT_TRUE(proto_out_get(&s.o, 0, "quic.scid") == NULL); /* zero-length SCID */
     ASSERT_STR_EQ(proto_out_get(&s.o, 0, "tls.client.server_name"), "example.com");
+    /* JA4 part a worked out by hand from the RFC ClientHello (JA4.md): QUIC, TLS 1.3
+       (supported_versions 0304), SNI present, 2 ciphers, 11 extensions, ALPN "alpn" */
+    const char *ja4 = proto_out_get(&s.o, 0, "tls.client.ja4");
+    ASSERT_TRUE(ja4 != NULL);
+    ASSERT_EQ(strncmp(ja4, "q13d0211an_", 11), 0);
+    ASSERT_EQ(strlen(ja4), 36);
     ASSERT_EQ(s.o.nanom, 0);
     sess_end(&s);
     ASSERT_EQ(s.o.nrecs, 1);
@@ -688,27 +694,32 @@ TEST(quic_parser_other_versions_and_directions)
 
 /*
  * ja4/pcap/tls-handshake.pcapng: Chrome's QUIC Initials (one datagram each, the
- * ClientHello cut into 2-11 out-of-order CRYPTO frames).  SNI per FoxIO's rust
- * snapshot (ja4__insta@tls-handshake.pcapng.snap, streams "transport: udp") and
- * tshark; the DCIDs per tshark (quic.dcid).  The first 64 frames hold 11 sessions.
+ * ClientHello cut into 1-11 out-of-order CRYPTO frames).  SNI and JA4 per FoxIO's
+ * rust snapshot (ja4__insta@tls-handshake.pcapng.snap, streams "transport: udp");
+ * SNI, ALPN, JA3 and the DCIDs per tshark 4.0 (tls.handshake.ja3, quic.dcid; the JA3s are
+ * also in tshark-facts.tsv).  The first 64 frames (CAP_MAX) hold 11 of the 20
+ * sessions.  The TLS fields come from tls_client_hello_fields (proto/tls.c).
  */
 TEST(quic_corpus_ja4_chrome_initials)
 {
     static const struct {
         uint16_t sport;
-        const char *sni, *dcid;
+        const char *sni, *dcid, *ja3;
     } want[] = {
-        {59102, "www.google.com", "2fadc20ded383f8c"},
-        {57816, "accounts.google.com", "dabd1b3ecbda0af9"},
-        {55945, "www.googleapis.com", "77402575237d1b17"},
-        {49333, "update.googleapis.com", "f4195b4e1781b698"},
-        {57662, "encrypted-tbn0.gstatic.com", "e767cde00e85d8c9"},
-        {60486, "history.google.com", "b85013831eaeb834"},
-        {60845, "www.gstatic.com", "a029e8a3360a86c6"},
-        {55906, "ogs.google.com", "fa29602f3c763cc7"},
-        {61836, "aa.google.com", "ab9732dbb2fe2b42"},
-        {59221, "content-autofill.googleapis.com", "b780601eea3e5fed"},
-        {51905, "encrypted-tbn0.gstatic.com", "6977d3cc5ea6d3cc"},
+        {59102, "www.google.com", "2fadc20ded383f8c", "0cda1bd7f270e894ed5de2af2f06cb80"},
+        {57816, "accounts.google.com", "dabd1b3ecbda0af9", "84c89f4892d37e485be635148acfedd2"},
+        {55945, "www.googleapis.com", "77402575237d1b17", "964fec70d3907f0ea31ba945d1058f6c"},
+        {49333, "update.googleapis.com", "f4195b4e1781b698", "7e0b782a912375f8aca23ae02aa4e670"},
+        {57662, "encrypted-tbn0.gstatic.com", "e767cde00e85d8c9",
+         "a4f5906dc21753588611460465e6ac86"},
+        {60486, "history.google.com", "b85013831eaeb834", "959e3c60439156dbf777166260e82fd3"},
+        {60845, "www.gstatic.com", "a029e8a3360a86c6", "4f4336b6289f6edad8757972be31862d"},
+        {55906, "ogs.google.com", "fa29602f3c763cc7", "410bc72d10506604b31a74b036fc4bab"},
+        {61836, "aa.google.com", "ab9732dbb2fe2b42", "63d3370f694a7c5a427b8cc4cb86171a"},
+        {59221, "content-autofill.googleapis.com", "b780601eea3e5fed",
+         "82c9dcb6bac0e92c1ed5969b6d76b138"},
+        {51905, "encrypted-tbn0.gstatic.com", "6977d3cc5ea6d3cc",
+         "87984ad968fae45a80e3062f2d65b6b1"},
     };
     enum { N = sizeof want / sizeof want[0] };
     struct cap cp;
@@ -746,6 +757,12 @@ TEST(quic_corpus_ja4_chrome_initials)
         ASSERT_STR_EQ(proto_out_get(&s[i].o, 0, "quic.dcid"), want[i].dcid);
         ASSERT_TRUE(proto_out_get(&s[i].o, 0, "quic.scid") == NULL); /* Chrome: empty SCID */
         ASSERT_STR_EQ(proto_out_get(&s[i].o, 0, "tls.client.server_name"), want[i].sni);
+        /* FoxIO's JA4 is the same for every one of these Chrome sessions */
+        ASSERT_STR_EQ(proto_out_get(&s[i].o, 0, "tls.client.ja4"),
+                      "q13d0310h3_55b375c5d22e_cd85d2d88918");
+        ASSERT_STR_EQ(proto_out_get(&s[i].o, 0, "tls.client.alpn"), "h3"); /* tshark */
+        /* tshark (tls.handshake.ja3): Chrome shuffles its extensions, so JA3 differs */
+        ASSERT_STR_EQ(proto_out_get(&s[i].o, 0, "tls.client.ja3"), want[i].ja3);
         sess_free(&s[i]);
     }
 }
