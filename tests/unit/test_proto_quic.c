@@ -191,31 +191,31 @@ static void sess_free(struct sess *s)
 
 /* ---------------------------------------------------------------- RFC sample packets */
 
-TEST(quic_keys_rfc9001_a1)
+/* RFC 9001 §A.1 and RFC 9369 §A.1: key, iv and hp of each side for the sample DCID. */
+TEST(quic_keys_rfc9001_rfc9369_a1)
 {
+    static const struct {
+        uint32_t version;
+        int server;
+        const char *key, *iv, *hp;
+    } v[] = {
+        {QUIC_VERSION_1, 0, "1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c",
+         "9f50449e04a0e810283a1e9933adedd2"},
+        {QUIC_VERSION_1, 1, "cf3a5331653c364c88f0f379b6067e37", "0ac1493ca1905853b0bba03e",
+         "c206b8d9b9f0f37644430b490eeaa314"},
+        {QUIC_VERSION_2, 0, "8b1a0bc121284290a29e0971b5cd045d", "91f73e2351d8fa91660e909f",
+         "45b95e15235d6f45a6b19cbcb0294ba9"},
+        {QUIC_VERSION_2, 1, "82db637861d55e1d011f19ea71d5d2a7", "dd13c276499c0249d3310652",
+         "edf6d05c83121201b436e16877593c3a"},
+    };
     struct quic_keys k;
-    ASSERT_EQ(quic_initial_keys(QUIC_VERSION_1, kDcid, 8, 0, &k), 0);
-    ASSERT_HEX(k.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
-    ASSERT_HEX(k.iv, 12, "fa044b2f42a3fd3b46fb255c");
-    ASSERT_HEX(k.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
-    ASSERT_EQ(quic_initial_keys(QUIC_VERSION_1, kDcid, 8, 1, &k), 0);
-    ASSERT_HEX(k.key, 16, "cf3a5331653c364c88f0f379b6067e37");
-    ASSERT_HEX(k.iv, 12, "0ac1493ca1905853b0bba03e");
-    ASSERT_HEX(k.hp, 16, "c206b8d9b9f0f37644430b490eeaa314");
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        ASSERT_EQ(quic_initial_keys(v[i].version, kDcid, 8, v[i].server, &k), 0);
+        ASSERT_HEX(k.key, 16, v[i].key);
+        ASSERT_HEX(k.iv, 12, v[i].iv);
+        ASSERT_HEX(k.hp, 16, v[i].hp);
+    }
     ASSERT_EQ(quic_initial_keys(0xff00001d, kDcid, 8, 0, &k), -5 /* KS_EINVAL */);
-}
-
-TEST(quic_keys_rfc9369_a1)
-{
-    struct quic_keys k;
-    ASSERT_EQ(quic_initial_keys(QUIC_VERSION_2, kDcid, 8, 0, &k), 0);
-    ASSERT_HEX(k.key, 16, "8b1a0bc121284290a29e0971b5cd045d");
-    ASSERT_HEX(k.iv, 12, "91f73e2351d8fa91660e909f");
-    ASSERT_HEX(k.hp, 16, "45b95e15235d6f45a6b19cbcb0294ba9");
-    ASSERT_EQ(quic_initial_keys(QUIC_VERSION_2, kDcid, 8, 1, &k), 0);
-    ASSERT_HEX(k.key, 16, "82db637861d55e1d011f19ea71d5d2a7");
-    ASSERT_HEX(k.iv, 12, "dd13c276499c0249d3310652");
-    ASSERT_HEX(k.hp, 16, "edf6d05c83121201b436e16877593c3a");
 }
 
 /* Parse, unprotect and check one RFC client Initial (v1 or v2). */
