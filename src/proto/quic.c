@@ -625,10 +625,15 @@ static int quic_data(void *vst, struct proto_out *o, const struct proto_ctx *c, 
             proto_anomaly(o, rc == KS_ETRUNC ? "quic.truncated" : "quic.bad_header");
             break;
         }
-        if (rc == 1) { /* another version: keep what is version-independent */
-            if (!st->have_hdr && h.version != 0)
+        if (rc == 1 && h.version == 0) { /* Version Negotiation is the server's (§17.2.1) */
+            proto_anomaly(o, "quic.version_negotiation");
+            break;
+        }
+        if (rc == 1) { /* another version (gQUIC, drafts): keep what is version-independent */
+            if (!st->have_hdr)
                 note_header(st, &h);
-            proto_anomaly(o, h.version ? "quic.unsupported_version" : "quic.version_negotiation");
+            proto_anomaly(o, "quic.unsupported_version");
+            st->gave_up = 1;
             break;
         }
         if (h.type == QUIC_PT_INITIAL) {

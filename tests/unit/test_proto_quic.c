@@ -677,12 +677,19 @@ TEST(quic_parser_other_versions_and_directions)
     c.srv_port = 53;
     ASSERT_EQ(proto_quic.probe(&c, PROTO_DIR_CLIENT, pkt, sizeof pkt), PROTO_NO);
     sess_init(&s, 50014);
-    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, sizeof pkt), 0);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, sizeof pkt), 1); /* nothing to decrypt */
     ASSERT_EQ(proto_out_anomaly(&s.o, "quic.unsupported_version"), 1);
-    sess_end(&s);
     ASSERT_EQ(s.o.nrecs, 1);
     ASSERT_STR_EQ(proto_out_get(&s.o, 0, "quic.version"), "ff00001d");
     ASSERT_STR_EQ(proto_out_get(&s.o, 0, "quic.dcid"), "8394c8f03e515708");
+    sess_free(&s);
+    /* version 0 from the client: a Version Negotiation packet in the wrong direction */
+    pkt[1] = pkt[4] = 0;
+    sess_init(&s, 50017);
+    ASSERT_EQ(sess_feed(&s, PROTO_DIR_CLIENT, pkt, sizeof pkt), 0);
+    ASSERT_EQ(proto_out_anomaly(&s.o, "quic.version_negotiation"), 1);
+    sess_end(&s);
+    ASSERT_EQ(s.o.nrecs, 0);
     sess_free(&s);
     /* a v1 Initial in a datagram under 1200 bytes is only a port guess */
     ASSERT_EQ(unhex(kClientV1, pkt, sizeof pkt), 1200);
