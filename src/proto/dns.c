@@ -404,24 +404,21 @@ static void write_rdata(struct proto_out *o, const struct dns_msg *m, const stru
             return;
         proto_cstr(o, sp->data, a);
         return;
-    case T_MX:
-        if (rr->rdlen < 3)
+    case T_MX:    /* PREFERENCE(16) EXCHANGE */
+    case T_SRV: { /* PRIORITY(16) WEIGHT(16) PORT(16) TARGET */
+        size_t k = rr->type == T_MX ? 2 : 6;
+        if (rr->rdlen <= k)
             goto bad;
-        at += 2;
+        at += k;
         if (rdata_name(m, &at, end, a, o) < 0)
             return;
-        snprintf(t, sizeof t, "%u %s", ld_u16be(d), a);
+        if (k == 2)
+            snprintf(t, sizeof t, "%u %s", ld_u16be(d), a);
+        else
+            snprintf(t, sizeof t, "%u %u %u %s", ld_u16be(d), ld_u16be(d + 2), ld_u16be(d + 4), a);
         proto_cstr(o, sp->data, t);
         return;
-    case T_SRV:
-        if (rr->rdlen < 7)
-            goto bad;
-        at += 6;
-        if (rdata_name(m, &at, end, a, o) < 0)
-            return;
-        snprintf(t, sizeof t, "%u %u %u %s", ld_u16be(d), ld_u16be(d + 2), ld_u16be(d + 4), a);
-        proto_cstr(o, sp->data, t);
-        return;
+    }
     case T_SOA: {
         if (rdata_name(m, &at, end, a, o) < 0 || rdata_name(m, &at, end, b, o) < 0)
             return;

@@ -1114,3 +1114,29 @@ TEST(dns_corpus_answer_emptydata)
     ASSERT_STR_EQ(proto_out_get(&o, 0, "dns.question.type"), "SOA");
     proto_out_release(&o);
 }
+
+/*
+ * Arkime: one UDP session with an AAAA and an A lookup for enabled.tls13.com, two answers
+ * each (two transactions on one 5-tuple, paired by ID).
+ */
+TEST(dns_corpus_arkime_curl_tls13)
+{
+    struct proto_out o;
+    CORPUS_OR_SKIP("arkime/tests/pcap/curl-enabled-tls13.pcap", &o);
+    ASSERT_EQ(o.nrecs, 2);
+    long aaaa = strcmp(proto_out_get(&o, 0, "dns.question.type"), "AAAA") == 0 ? 0 : 1;
+    ASSERT_STR_EQ(proto_out_get(&o, (size_t)aaaa, "dns.question.name"), "enabled.tls13.com");
+    ASSERT_STR_EQ(proto_out_get(&o, (size_t)aaaa, "dns.question.type"), "AAAA");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, (size_t)aaaa, "dns.resolved_ip", 0),
+                  "2606:4700::6810:7d22");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, (size_t)aaaa, "dns.resolved_ip", 1),
+                  "2606:4700::6810:7e22");
+    ASSERT_STR_EQ(proto_out_get(&o, (size_t)!aaaa, "dns.question.type"), "A");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, (size_t)!aaaa, "dns.resolved_ip", 0), "104.16.125.34");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, (size_t)!aaaa, "dns.resolved_ip", 1), "104.16.126.34");
+    for (size_t i = 0; i < 2; i++) {
+        ASSERT_STR_EQ(proto_out_get(&o, i, "dns.response_code"), "NOERROR");
+        ASSERT_EQ(proto_out_count(&o, i, "dns.resolved_ip"), 2);
+    }
+    proto_out_release(&o);
+}
