@@ -446,7 +446,7 @@ static const char *result_name(uint8_t r)
 {
     static const char *const n[] = {"accepted", "user_rejection", "provider_rejection",
                                     "negotiate_ack"};
-    return r < 4 ? n[r] : "no_response";
+    return r < 4 ? n[r] : "no_result";
 }
 
 static const char *start_type_name(uint32_t t)

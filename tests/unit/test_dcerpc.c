@@ -578,7 +578,7 @@ TEST(dcerpc_caps_calls_and_contexts)
     long b = proto_out_find(&o, "dcerpc.bind", 0);
     ASSERT_GE(b, 0);
     ASSERT_EQ(proto_out_count(&o, (size_t)b, "dcerpc.bind.contexts.id"), 64);
-    ASSERT_STR_EQ(proto_out_get(&o, (size_t)b, "dcerpc.bind.contexts.result"), "no_response");
+    ASSERT_STR_EQ(proto_out_get(&o, (size_t)b, "dcerpc.bind.contexts.result"), "no_result");
     dcerpc_conn_free(c);
     proto_out_release(&o);
 }
@@ -692,5 +692,247 @@ TEST(dcerpc_tcp_parser_probe_and_state)
     ASSERT_EQ(o.nrecs, 1);
     ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.secondary_address"), "49688");
     ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.result"), "accepted");
+    proto_out_release(&o);
+}
+
+/* ---------------------------------------------------------------- captures */
+
+/*
+ * Feed the TCP payloads to or from `port` in capture order (dir 0 = towards port).
+ * Frames outside [first, last] (1-based, 0 = no bound) are skipped.  With smb set, each
+ * payload is one NetBIOS-framed SMB2 message and only the named-pipe bytes go on: WRITE
+ * request data, READ response data, IOCTL (FSCTL_PIPE_TRANSCEIVE) input and output.
+ * That tiny SMB2 reading is for this test only; the SMB parser is written elsewhere.
+ * Returns the number of payloads fed, or -1 when the capture is absent.
+ */
+static int feed_capture(const char *rel, uint16_t port, int smb, int first, int last,
+                        struct dcerpc_conn *c, struct proto_out *o)
+{
+    char path[4096], err[PCAP_ERRBUF_SIZE];
+    if (!t_corpus())
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", t_corpus(), rel);
+    pcap_t *pc = pcap_open_offline(path, err);
+    if (!pc)
+        return -1;
+    struct pcap_pkthdr *h;
+    const u_char *pkt;
+    int frame = 0, fed = 0;
+    while (pcap_next_ex(pc, &h, &pkt) == 1) {
+        frame++;
+        if ((first && frame < first) || (last && frame > last))
+            continue;
+        struct decoded d;
+        int v = decode_packet((uint32_t)pcap_datalink(pc), pkt, h->caplen, &d);
+        if (v != DEC_OK || d.proto != 6 || d.payload_len == 0 ||
+            (d.sport != port && d.dport != port))
+            continue;
+        int dir = d.dport == port ? 0 : 1;
+        const uint8_t *p = pkt + d.payload_off;
+        size_t n = d.payload_len;
+        if (smb) {
+            if (n < 4 + 64 + 40 || memcmp(p + 4, "\xfeSMB", 4) != 0)
+                continue;
+            const uint8_t *s = p + 4, *b = s + 64;
+            size_t sn = n - 4;
+            uint16_t cmd = (uint16_t)(s[12] | s[13] << 8);
+            int resp = s[16] & 1;
+            uint32_t off = 0, len = 0;
+            if (cmd == 9 && !resp) { /* WRITE request */
+                off = (uint32_t)(b[2] | b[3] << 8);
+                len = (uint32_t)(b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24);
+            } else if (cmd == 8 && resp) { /* READ response */
+                off = b[2];
+                len = (uint32_t)(b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24);
+            } else if (cmd == 11) { /* IOCTL: input going in, output coming back */
+                const uint8_t *q = b + (resp ? 32 : 24);
+                off = (uint32_t)(q[0] | q[1] << 8 | q[2] << 16 | (uint32_t)q[3] << 24);
+                len = (uint32_t)(q[4] | q[5] << 8 | q[6] << 16 | (uint32_t)q[7] << 24);
+            }
+            if (!len || off > sn || len > sn - off)
+                continue;
+            p = s + off;
+            n = len;
+        }
+        dcerpc_conn_data(c, o, dir, p, n);
+        fed++;
+    }
+    pcap_close(pc);
+    return fed;
+}
+
+/* Operations of the "dcerpc" records in order, joined by spaces. */
+static void ops_of(const struct proto_out *o, char *out, size_t cap)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (long i = proto_out_find(o, "dcerpc", 0); i >= 0;
+         i = proto_out_find(o, "dcerpc", (size_t)i + 1)) {
+        const char *op = proto_out_get(o, (size_t)i, "dcerpc.operation");
+        int w = snprintf(out + k, cap - k, "%s%s", k ? " " : "", op ? op : "?");
+        if (w < 0 || (size_t)w >= cap - k)
+            break;
+        k += (size_t)w;
+    }
+}
+
+#define CORPUS_OR_SKIP(n, c, o)                                                                    \
+    do {                                                                                           \
+        if ((n) < 0) {                                                                             \
+            dcerpc_conn_free(c);                                                                   \
+            proto_out_release(&(o));                                                               \
+            t_skip("capture absent");                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/*
+ * Zeek's dce_rpc.log (scripts.base.protocols.dce-rpc.context) has three rows, endpoint
+ * drsuapi, named_pipe \PIPE\drsuapi: DRSBind, DRSCrackNames, DRSUnbind.  Accepted
+ * differences: Zeek repeats the bind_ack's secondary address in every call row as
+ * named_pipe; here it is on the bind record (dcerpc.bind.secondary_address).  tshark shows
+ * the bind offering three contexts (NDR, NDR64, feature negotiation) and the bind_ack
+ * answering only one ("1 results: Acceptance"), so the other two read "no_result".
+ */
+TEST(dcerpc_corpus_zeek_drsuapi)
+{
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    struct dcerpc_conn *c = dcerpc_conn_new(NULL);
+    int n = feed_capture("zeek/testing/btest/Traces/dce-rpc/cs_window7-join_stream092.pcap", 1024,
+                         0, 0, 0, c, &o);
+    CORPUS_OR_SKIP(n, c, o);
+    dcerpc_conn_end(c, &o);
+    char ops[512];
+    ops_of(&o, ops, sizeof ops);
+    ASSERT_STR_EQ(ops, "DRSBind DRSCrackNames DRSUnbind");
+    ASSERT_EQ(o.nrecs, 5);
+    ASSERT_STR_EQ(o.recs[0].type, "dcerpc.bind");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.type"), "bind");
+    ASSERT_EQ(proto_out_count(&o, 0, "dcerpc.bind.contexts.name"), 3);
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.name"), "drsuapi");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.version"), "4.0");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "dcerpc.bind.contexts.result", 0), "accepted");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "dcerpc.bind.contexts.transfer_syntax", 1), "ndr64");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "dcerpc.bind.contexts.result", 1), "no_result");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.secondary_address"), "\\PIPE\\drsuapi");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.auth.type"), "spnego");
+    ASSERT_STR_EQ(proto_out_get(&o, 1, "dcerpc.bind.type"), "alter_context");
+    for (size_t i = 2; i < 5; i++) {
+        ASSERT_STR_EQ(proto_out_get(&o, i, "dcerpc.interface.name"), "drsuapi");
+        ASSERT_STR_EQ(proto_out_get(&o, i, "dcerpc.interface.uuid"),
+                      "e3514235-4b06-11d1-ab04-00c04fc2dcd2");
+        ASSERT_STR_EQ(proto_out_get(&o, i, "dcerpc.auth.level"), "privacy");
+    }
+    ASSERT_STR_EQ(proto_out_get(&o, 3, "dcerpc.opnum"), "12");
+    ASSERT_STR_EQ(proto_out_get(&o, 3, "dcerpc.call_id"), "3");
+    ASSERT_EQ(o.nanom, 0);
+    dcerpc_conn_free(c);
+    proto_out_release(&o);
+}
+
+/*
+ * PCAP-ATTACK's rpcdump-style scan (attacks MANIFEST 6d, tshark): one bind to EPMv4 3.0,
+ * then 349 Lookup (opnum 2) requests and responses, every one with call_id 0.
+ */
+TEST(dcerpc_corpus_epm_discovery)
+{
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    struct dcerpc_conn *c = dcerpc_conn_new(NULL);
+    int n = feed_capture("../attacks/PCAP-ATTACK/discovery_scan_dcerpc_endpoint_mapper.pcapng", 135,
+                         0, 0, 0, c, &o);
+    CORPUS_OR_SKIP(n, c, o);
+    dcerpc_conn_end(c, &o);
+    ASSERT_EQ(o.nrecs, 350);
+    ASSERT_STR_EQ(o.recs[0].type, "dcerpc.bind");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.name"), "epmapper");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.version"), "3.0");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.contexts.result"), "accepted");
+    size_t lookups = 0;
+    for (size_t i = 1; i < o.nrecs; i++) {
+        const char *op = proto_out_get(&o, i, "dcerpc.operation");
+        const char *resp = proto_out_get(&o, i, "dcerpc.response.stub_bytes");
+        lookups += op && strcmp(op, "ept_lookup") == 0 && resp &&
+                   strcmp(proto_out_get(&o, i, "dcerpc.interface.name"), "epmapper") == 0;
+    }
+    ASSERT_EQ(lookups, 349);
+    ASSERT_EQ(o.nanom, 0);
+    dcerpc_conn_free(c);
+    proto_out_release(&o);
+}
+
+/*
+ * PCAP-ATTACK's PsExec (attacks MANIFEST 6a, tshark frames 122-146): EPM Map on 135, then
+ * svcctl over TCP 49688 with NTLMSSP at packet privacy: OpenSCManagerW, opnum 45
+ * (CreateServiceWOW64W), CloseServiceHandle, OpenServiceW, StartServiceW,
+ * QueryServiceStatus x2, CloseServiceHandle x2.  The stubs are sealed, so no service name.
+ */
+TEST(dcerpc_corpus_psexec_tcp)
+{
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    struct dcerpc_conn *c = dcerpc_conn_new(NULL);
+    int n = feed_capture("../attacks/PCAP-ATTACK/LM_psexec_smb_dcerpc_epm_svcctl.pcapng", 135, 0, 0,
+                         0, c, &o);
+    CORPUS_OR_SKIP(n, c, o);
+    dcerpc_conn_end(c, &o);
+    char ops[512];
+    ops_of(&o, ops, sizeof ops);
+    ASSERT_STR_EQ(ops, "ept_map");
+    dcerpc_conn_free(c);
+    proto_out_release(&o);
+
+    proto_out_init(&o, 0);
+    c = dcerpc_conn_new(NULL);
+    n = feed_capture("../attacks/PCAP-ATTACK/LM_psexec_smb_dcerpc_epm_svcctl.pcapng", 49688, 0, 0,
+                     0, c, &o);
+    CORPUS_OR_SKIP(n, c, o);
+    dcerpc_conn_end(c, &o);
+    ops_of(&o, ops, sizeof ops);
+    ASSERT_STR_EQ(ops, "OpenSCManagerW CreateServiceWOW64W CloseServiceHandle OpenServiceW "
+                       "StartServiceW QueryServiceStatus QueryServiceStatus CloseServiceHandle "
+                       "CloseServiceHandle");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.secondary_address"), "49688");
+    ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "dcerpc.bind.contexts.result", 1), "negotiate_ack");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.auth.type"), "ntlmssp");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.opnum"), "45");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.auth.level"), "privacy");
+    ASSERT_TRUE(proto_out_get(&o, 2, "dcerpc.svcctl.service_name") == NULL);
+    ASSERT_EQ(o.nanom, 0);
+    dcerpc_conn_free(c);
+    proto_out_release(&o);
+}
+
+/*
+ * suricata-verify smb2-07 (401trg PsExec): svcctl over \PIPE\svcctl without RPC auth,
+ * frames 150-176.  tshark: OpenSCManagerW, opnum 45, CloseServiceHandle, OpenServiceW,
+ * StartServiceW, QueryServiceStatus x2, CloseServiceHandle x2; frame 160's stub holds
+ * PSEXESVC / PSEXESVC / start type 3 / %SystemRoot%\PSEXESVC.exe (Suricata's oracle names
+ * the file PSEXESVC.exe).  The bind_ack names \pipe\ntsvcs, the process behind svcctl.
+ */
+TEST(dcerpc_corpus_psexec_smb_pipe)
+{
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    struct dcerpc_conn *c = dcerpc_conn_new("svcctl");
+    int n = feed_capture("suricata-verify/tests/smb2-07/20171220_smb_psexec_add_user.pcap", 445, 1,
+                         150, 176, c, &o);
+    CORPUS_OR_SKIP(n, c, o);
+    dcerpc_conn_end(c, &o);
+    char ops[512];
+    ops_of(&o, ops, sizeof ops);
+    ASSERT_STR_EQ(ops, "OpenSCManagerW CreateServiceWOW64W CloseServiceHandle OpenServiceW "
+                       "StartServiceW QueryServiceStatus QueryServiceStatus CloseServiceHandle "
+                       "CloseServiceHandle");
+    ASSERT_STR_EQ(proto_out_get(&o, 0, "dcerpc.bind.secondary_address"), "\\pipe\\ntsvcs");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.pipe"), "svcctl");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.svcctl.service_name"), "PSEXESVC");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.svcctl.display_name"), "PSEXESVC");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.svcctl.binary_path"), "%SystemRoot%\\PSEXESVC.exe");
+    ASSERT_STR_EQ(proto_out_get(&o, 2, "dcerpc.svcctl.start_type"), "demand_start");
+    ASSERT_TRUE(proto_out_get(&o, 2, "dcerpc.auth.type") == NULL);
+    ASSERT_EQ(o.nanom, 0);
+    dcerpc_conn_free(c);
     proto_out_release(&o);
 }
