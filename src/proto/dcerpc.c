@@ -79,11 +79,12 @@ enum { PFC_FIRST = 0x01, PFC_LAST = 0x02, PFC_OBJECT = 0x80 };
 #define DCERPC_HDR 16
 #define DCERPC_MAX_CALLS 256
 #define DCERPC_MAX_CTX 64
-#define DCERPC_STUB_CAP (1u << 20) /* one reassembled request stub */
-#define DCERPC_PDU_CAP 65536       /* frag_length is 16 bits */
-#define DCERPC_EX_CAP (16 * 1024)  /* decoded stub fields of one call */
-#define DCERPC_STR_CAP 4096        /* one decoded string, UTF-8 bytes */
-#define DCERPC_XML_CAP 1024        /* start of a task's XML */
+#define DCERPC_STUB_CAP (1u << 20)   /* one reassembled request stub */
+#define DCERPC_STUB_TOTAL (4u << 20) /* stubs buffered by one connection at once */
+#define DCERPC_PDU_CAP 65536         /* frag_length is 16 bits */
+#define DCERPC_EX_CAP (16 * 1024)    /* decoded stub fields of one call */
+#define DCERPC_STR_CAP 4096          /* one decoded string, UTF-8 bytes */
+#define DCERPC_XML_CAP 1024          /* start of a task's XML */
 #define DCERPC_PIPE_CAP 256
 #define AUTH_LEVEL_PRIVACY 6
 
@@ -529,6 +530,7 @@ struct dcerpc_conn {
     char sec_addr[DCERPC_PIPE_CAP]; /* from the last bind_ack */
     struct call *calls;
     size_t ncalls, calls_alloc;
+    size_t stub_total; /* bytes held in calls[].stub */
 };
 
 static void conn_init(struct dcerpc_conn *c, const char *pipe)
@@ -946,6 +948,7 @@ static void call_emit(struct dcerpc_conn *c, struct proto_out *o, struct call *k
 
 static void call_drop(struct dcerpc_conn *c, size_t i)
 {
+    c->stub_total -= c->calls[i].stub.len;
     call_release(&c->calls[i]);
     memmove(&c->calls[i], &c->calls[i + 1], (c->ncalls - i - 1) * sizeof c->calls[0]);
     c->ncalls--;
@@ -1217,14 +1220,20 @@ static void pdu_request(struct dcerpc_conn *c, struct proto_out *o, const struct
         return;
     }
     k->req_bytes += stub_len;
-    if (k->want_stub && buf_append(&k->stub, stub, stub_len) != 0) {
-        proto_anomaly(o, "dcerpc.stub_too_big");
-        k->want_stub = 0; /* decode what arrived within the cap */
+    if (k->want_stub) {
+        if (stub_len > DCERPC_STUB_TOTAL - c->stub_total ||
+            buf_append(&k->stub, stub, stub_len) != 0) {
+            proto_anomaly(o, "dcerpc.stub_too_big");
+            k->want_stub = 0; /* decode what arrived within the caps */
+        } else {
+            c->stub_total += stub_len;
+        }
     }
     if (u->flags & PFC_LAST) {
         k->state |= CALL_REQ_DONE;
         if (k->stub.len)
             stub_decode(k, o, u->le);
+        c->stub_total -= k->stub.len;
         buf_release(&k->stub);
         k->want_stub = 0;
     }

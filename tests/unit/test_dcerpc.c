@@ -614,6 +614,41 @@ TEST(dcerpc_stub_cap_one_mib)
     proto_out_release(&o);
 }
 
+/* Many CreateServiceW calls growing at once share a 4 MiB budget per connection. */
+TEST(dcerpc_stub_budget_per_connection)
+{
+    static struct pb p, s;
+    static uint8_t junk[60000];
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    struct dcerpc_conn *c = dcerpc_conn_new(NULL);
+    bind_svcctl(c, &o, 1, &p);
+    stub_create_service(&s, 1, 1, "many", NULL, 2, "m.exe");
+    for (uint32_t id = 10; id < 20; id++) {
+        pb_request(&p, 1, 1, id, 0, 12, s.b, s.n);
+        pb_done(&p);
+        feed(c, &o, 0, &p);
+    }
+    for (int round = 0; round < 10; round++) /* 10 calls x 10 x 60 kB = 6 MB offered */
+        for (uint32_t id = 10; id < 20; id++) {
+            pb_request(&p, 1, 0, id, 0, 12, junk, sizeof junk);
+            pb_done(&p);
+            feed(c, &o, 0, &p);
+        }
+    ASSERT_GE(proto_out_anomaly(&o, "dcerpc.stub_too_big"), 1);
+    for (uint32_t id = 10; id < 20; id++) {
+        pb_request(&p, 1, 2, id, 0, 12, junk, 4);
+        pb_done(&p);
+        feed(c, &o, 0, &p);
+    }
+    dcerpc_conn_end(c, &o);
+    ASSERT_EQ(o.nrecs, 11);
+    for (size_t i = 1; i < 11; i++) /* every call kept its prefix */
+        ASSERT_STR_EQ(proto_out_get(&o, i, "dcerpc.svcctl.service_name"), "many");
+    dcerpc_conn_free(c);
+    proto_out_release(&o);
+}
+
 TEST(dcerpc_garbage_resync_and_truncated_stub)
 {
     static struct pb p, s;
