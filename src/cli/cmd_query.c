@@ -191,7 +191,7 @@ int cmd_query(int argc, char **argv)
         cli_err("query: give the expression as one argument (quote it)");
         return EXIT_USER;
     }
-    struct store_query q = {.limit = limit, .sort = sort};
+    struct store_query q = {.limit = limit, .sort = sort, .want_records = format == OUT_JSON};
     struct query *expr;
     if (cli_prepare_search(since, until, optind < argc ? argv[optind] : "", &q, &expr))
         return EXIT_USER;

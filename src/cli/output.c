@@ -122,7 +122,7 @@ void out_header(FILE *f, int format)
               "network.inner.vlan.id,source.packets,destination.packets,source.bytes,"
               "destination.bytes,konseki.source.payload_bytes,"
               "konseki.destination.payload_bytes,konseki.tcp.flags,konseki.tcp.history,"
-              "konseki.tcp.state,konseki.end_reason,network.community_id\n",
+              "konseki.tcp.state,konseki.end_reason,network.community_id,network.protocol\n",
               f);
 }
 
@@ -140,8 +140,8 @@ void out_session(FILE *f, int format, const struct session_row *r)
         human_bytes(r->bytes[0] + r->bytes[1], by, sizeof by);
         snprintf(dur, sizeof dur, "%.3fs", (double)(r->last_ns - r->first_ns) / 1e9);
         fprintf(f, "%-26s %10s %-5s %-40s %-40s %7" PRIu64 " %8s %-6s %016" PRIx64 "%s\n", t0, dur,
-                proto, src, dst, r->pkts[0] + r->pkts[1], by, r->state[0] ? r->state : "-", r->id,
-                r->piece ? " +" : "");
+                r->app[0] ? r->app : proto, src, dst, r->pkts[0] + r->pkts[1], by,
+                r->state[0] ? r->state : "-", r->id, r->piece ? " +" : "");
         return;
     }
     ktime_format(r->first_ns, t0, sizeof t0);
@@ -164,9 +164,9 @@ void out_session(FILE *f, int format, const struct session_row *r)
             fprintf(f, "%d", r->vlan2);
         fprintf(f,
                 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%s,%s,%s,%s,%s\n",
+                ",%s,%s,%s,%s,%s,%s\n",
                 r->pkts[0], r->pkts[1], r->bytes[0], r->bytes[1], r->payload[0], r->payload[1],
-                flags, r->history, r->state, r->end_reason, r->community_id);
+                flags, r->history, r->state, r->end_reason, r->community_id, r->app);
         return;
     }
     /* ECS JSON, one object per line. */
@@ -180,6 +180,10 @@ void out_session(FILE *f, int format, const struct session_row *r)
             "\"community_id\":",
             proto, r->proto, r->ipver);
     out_json_str(f, r->community_id);
+    if (r->app[0]) {
+        fputs(",\"protocol\":", f);
+        out_json_str(f, r->app);
+    }
     fprintf(f, ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64, r->bytes[0] + r->bytes[1],
             r->pkts[0] + r->pkts[1]);
     if (r->vlan >= 0)
@@ -210,5 +214,9 @@ void out_session(FILE *f, int format, const struct session_row *r)
     }
     if (is_icmp(r->proto))
         fprintf(f, ",\"icmp\":{\"type\":%d,\"code\":%d}", r->sport, r->dport);
-    fputs("}}\n", f);
+    fputc('}', f);
+    /* the piece's protocol records, each an object keyed by its type ({"dns":{…}}) */
+    if (r->records)
+        fprintf(f, ",\"records\":%s", r->records);
+    fputs("}\n", f);
 }

@@ -160,6 +160,7 @@ struct flow {
     struct flow *prev, *next;   /* class list */
     struct flow *aprev, *anext; /* creation-order list */
     uint64_t id;
+    void *app; /* the caller's application-layer state */
     char community_id[32];
 };
 
@@ -177,6 +178,7 @@ struct flow_table {
     struct flow_cfg cfg;
     uint64_t next_id;
     flow_emit_fn emit;
+    flow_app_free_fn app_free;
     void *ctx;
     struct flow **buckets;
     size_t nbuckets, max_buckets;
@@ -697,6 +699,10 @@ static void flow_emit(struct flow_table *ft, struct flow *f, int end, int last)
     memcpy(r.community_id, f->community_id, sizeof r.community_id);
     r.pos = f->pos.data;
     r.pos_len = f->pos.len;
+    r.app = &f->app;
+    r.app_name = NULL;
+    r.recs = NULL;
+    r.nrecs = 0;
 
     ft->st.pieces++;
     if (end >= 0 && end < FLOW_END__COUNT)
@@ -711,6 +717,9 @@ static void flow_emit(struct flow_table *ft, struct flow *f, int end, int last)
 static void flow_finish(struct flow_table *ft, struct flow *f, int end)
 {
     flow_emit(ft, f, end, 1);
+    if (f->app && ft->app_free)
+        ft->app_free(ft->ctx, &f->app);
+    f->app = NULL;
     hash_unlink(ft, f);
     lru_unlink(ft, f);
     all_unlink(ft, f);
@@ -801,6 +810,9 @@ void flow_table_free(struct flow_table *ft)
 {
     if (!ft)
         return;
+    for (struct flow *f = ft->all_head; f && ft->app_free; f = f->anext)
+        if (f->app)
+            ft->app_free(ft->ctx, &f->app);
     struct flow_slab *s = ft->slabs;
     while (s) {
         struct flow_slab *nx = s->next;
@@ -888,8 +900,13 @@ static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k,
     return f;
 }
 
+void flow_table_set_app_free(struct flow_table *ft, flow_app_free_fn fn)
+{
+    ft->app_free = fn;
+}
+
 int flow_table_packet(struct flow_table *ft, const struct decoded *d, const struct pkt_ref *refs,
-                      size_t nrefs)
+                      size_t nrefs, struct flow_hit *hit)
 {
     if (!nrefs || (d->ipver != 4 && d->ipver != 6))
         return 0;
@@ -1001,6 +1018,10 @@ int flow_table_packet(struct flow_table *ft, const struct decoded *d, const stru
         flow_evict_one(ft);
         if (ft->st.live == live)
             break;
+    }
+    if (hit) {
+        hit->app = &f->app;
+        hit->dir = dir;
     }
     return 0;
 }

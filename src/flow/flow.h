@@ -39,6 +39,8 @@ enum flow_end {
 
 #define FLOW_HISTORY_MAX 15
 
+struct proto_rec;
+
 struct session_rec {
     uint64_t id;        /* event.id: the same for every piece of one session */
     uint32_t piece;     /* 0, 1, 2 … */
@@ -59,6 +61,11 @@ struct session_rec {
     char community_id[32]; /* "1:" + base64 of SHA-1, seed 0 */
     const uint8_t *pos;    /* encoded positions (core/pos.h) of this piece's frames */
     size_t pos_len;
+    void **app; /* the session's application-layer slot (see struct flow_hit) */
+    /* set by the pipeline, not the flow table: the protocol and the records of this piece */
+    const char *app_name;
+    const struct proto_rec *recs;
+    size_t nrecs;
 };
 
 struct flow_cfg {
@@ -78,6 +85,15 @@ struct flow_stats {
 };
 
 typedef void (*flow_emit_fn)(void *ctx, const struct session_rec *s);
+/* Frees a session's application-layer slot when the table is torn down with it still live. */
+typedef void (*flow_app_free_fn)(void *ctx, void **app);
+
+/* What flow_table_packet() tells its caller about the packet's session. */
+struct flow_hit {
+    void **app; /* a slot the caller may use for the session (NULL at first), valid until the
+                   session's last piece has been emitted */
+    int dir;    /* 0: the packet came from the initiator */
+};
 
 struct flow_table;
 /* cfg NULL = defaults.  Session ids are id_base + 1, id_base + 2 … in order of creation. */
@@ -87,9 +103,12 @@ void flow_table_free(struct flow_table *ft);
 /*
  * One packet (nrefs = 1) or one reassembled datagram (nrefs = its frames) with
  * decode verdict DEC_OK.  refs[nrefs - 1].ts_ns is "now".  Returns 0 or KS_ENOMEM.
+ * hit (may be NULL) gets the session's slot and the packet's direction.
  */
 int flow_table_packet(struct flow_table *ft, const struct decoded *d, const struct pkt_ref *refs,
-                      size_t nrefs);
+                      size_t nrefs, struct flow_hit *hit);
+/* Called by flow_table_free() for every live session whose slot is not NULL. */
+void flow_table_set_app_free(struct flow_table *ft, flow_app_free_fn fn);
 /* Emit sessions whose timeouts have passed at packet time now_ns. */
 void flow_table_expire(struct flow_table *ft, int64_t now_ns);
 /* Emit every live session (FLOW_END_EOF). */

@@ -12,7 +12,16 @@ static void on_session(void *ctx, const struct session_rec *s)
     struct pipeline *pl = ctx;
     if (pl->err)
         return;
-    int rc = store_session_add(pl->st, pl->ingest_id, s);
+    struct session_rec r = *s;
+    struct proto_out *out = proto_engine_records(pl->pe, s->app, s->last_piece);
+    r.app_name = proto_engine_name(*s->app);
+    if (out) {
+        r.recs = out->recs;
+        r.nrecs = out->nrecs;
+    }
+    int rc = store_session_add(pl->st, pl->ingest_id, &r);
+    if (out)
+        proto_out_clear(out);
     if (rc) {
         pl->err = rc;
         return;
@@ -20,6 +29,12 @@ static void on_session(void *ctx, const struct session_rec *s)
     pl->records++;
     if (s->piece == 0)
         pl->sessions++;
+}
+
+static void on_app_free(void *ctx, void **app)
+{
+    struct pipeline *pl = ctx;
+    proto_engine_forget(pl->pe, app);
 }
 
 static void on_frag_drop(void *ctx, const struct pkt_ref *refs, size_t nrefs)
@@ -40,10 +55,12 @@ int pipeline_init(struct pipeline *pl, struct store *st, int64_t ingest_id,
     pl->max_ns = INT64_MIN;
     pl->df = defrag_new(cfg ? &cfg->defrag : NULL, on_frag_drop, pl);
     pl->ft = flow_table_new(cfg ? &cfg->flow : NULL, (uint64_t)ingest_id << 32, on_session, pl);
-    if (!pl->df || !pl->ft) {
+    pl->pe = proto_engine_new(cfg ? &cfg->proto : NULL);
+    if (!pl->df || !pl->ft || !pl->pe) {
         pipeline_release(pl);
         return KS_ENOMEM;
     }
+    flow_table_set_app_free(pl->ft, on_app_free);
     return 0;
 }
 
@@ -53,8 +70,10 @@ void pipeline_release(struct pipeline *pl)
         flow_table_free(pl->ft);
     if (pl->df)
         defrag_free(pl->df);
+    proto_engine_free(pl->pe);
     pl->ft = NULL;
     pl->df = NULL;
+    pl->pe = NULL;
 }
 
 static void tick(struct pipeline *pl, int64_t now)
@@ -106,8 +125,11 @@ int pipeline_packet(struct pipeline *pl, const struct packet *pkt)
     if (rc)
         return rc;
     pl->stored++;
+    struct flow_hit hit;
     if (v == DEC_OK) {
-        rc = flow_table_packet(pl->ft, &d, &ref, 1);
+        rc = flow_table_packet(pl->ft, &d, &ref, 1, &hit);
+        if (!rc)
+            proto_engine_packet(pl->pe, hit.app, &d, pkt->data, hit.dir, pkt->ts_ns);
     } else {
         struct defrag_result res;
         int r = defrag_add(pl->df, pkt->data, pkt->caplen, &d, &ref, &res);
@@ -116,10 +138,13 @@ int pipeline_packet(struct pipeline *pl, const struct packet *pkt)
         } else if (r == 1) {
             struct decoded whole = d; /* keeps the link fields (VLAN tags) */
             int v2 = decode_ip(res.ip, res.ip_len, &whole);
-            if (v2 == DEC_OK)
-                rc = flow_table_packet(pl->ft, &whole, res.refs, res.nrefs);
-            else
+            if (v2 == DEC_OK) {
+                rc = flow_table_packet(pl->ft, &whole, res.refs, res.nrefs, &hit);
+                if (!rc)
+                    proto_engine_packet(pl->pe, hit.app, &whole, res.ip, hit.dir, pkt->ts_ns);
+            } else {
                 pl->orphan_frames += res.nrefs;
+            }
         }
     }
     if (rc)
@@ -145,10 +170,21 @@ static void put(struct pipeline *pl, size_t *n, const char *name, uint64_t v)
     (*n)++;
 }
 
+struct put_ctx {
+    struct pipeline *pl;
+    size_t *n;
+};
+
+static void put_cb(void *ctx, const char *name, uint64_t v)
+{
+    struct put_ctx *pc = ctx;
+    put(pc->pl, pc->n, name, v);
+}
+
 size_t pipeline_counters(struct pipeline *pl, const struct store_counter **out)
 {
     size_t n = 0;
-    char name[40];
+    char name[64];
     for (int v = 0; v < DEC__COUNT; v++) {
         if (v == DEC_OK || !pl->verdicts[v])
             continue;
@@ -173,6 +209,8 @@ size_t pipeline_counters(struct pipeline *pl, const struct store_counter **out)
     put(pl, &n, "packets.stored", pl->stored);
     put(pl, &n, "packets.orphan_fragments", pl->orphan_frames);
     put(pl, &n, "packets.time_backwards", pl->ts_backwards);
+    struct put_ctx pc = {pl, &n};
+    proto_engine_counters(pl->pe, put_cb, &pc);
     *out = pl->counters;
     return n;
 }

@@ -3,7 +3,8 @@
  *
  * The one path every packet takes, whatever its source (file ingest today, live
  * capture later): decode → (fragment reassembly) → store the frame → flow table
- * → finished sessions into the store.  Malformed packets are counted by reason
+ * → application layer (proto/engine.h) → finished sessions and their protocol
+ * records into the store.  Malformed packets are counted by reason
  * and skipped; frames that are not IP are counted and not stored (no session
  * could ever point at them).  All timing is packet time, so one input always
  * gives the same sessions, ids and packet positions — resuming an interrupted
@@ -15,6 +16,7 @@
 #include "decode/decode.h"
 #include "decode/defrag.h"
 #include "flow/flow.h"
+#include "proto/engine.h"
 #include "source/source.h"
 #include "store/store.h"
 
@@ -23,15 +25,17 @@
 struct pipeline_cfg {
     struct flow_cfg flow;     /* zero fields take the flow table's defaults */
     struct defrag_cfg defrag; /* likewise */
+    struct proto_engine_cfg proto;
 };
 
-#define PIPELINE_MAX_COUNTERS (DEC__COUNT + 32)
+#define PIPELINE_MAX_COUNTERS (DEC__COUNT + 256)
 
 struct pipeline {
     struct store *st;
     int64_t ingest_id;
     struct defrag *df;
     struct flow_table *ft;
+    struct proto_engine *pe;
     int err; /* first store error from a callback (sticky) */
 
     uint64_t packets, wire_bytes, stored, orphan_frames, ts_backwards;
@@ -40,7 +44,7 @@ struct pipeline {
     int64_t first_ns, last_ns, max_ns, next_tick;
 
     struct store_counter counters[PIPELINE_MAX_COUNTERS];
-    char names[PIPELINE_MAX_COUNTERS][40];
+    char names[PIPELINE_MAX_COUNTERS][64];
 };
 
 /* Session ids of an ingest run are (ingest_id << 32) + 1, + 2 … */

@@ -371,8 +371,8 @@ static struct jnode *jwalk(struct jtree *t, struct jnode *node, const char *path
 }
 
 /* The element object for item id `it` (creating the chain of enclosing items). */
-static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct proto_open *r,
-                           int it, const char **rest_base)
+static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct proto_open *r, int it,
+                           const char **rest_base)
 {
     const char *ipath = (const char *)r->strs.data + r->items[it].path;
     struct jnode *base = root;

@@ -67,8 +67,8 @@ struct proto_parser {
     int (*probe)(const struct proto_ctx *c, int dir, const uint8_t *d, size_t n);
     size_t state_size; /* the dispatcher allocates this many zeroed bytes */
     /* Bytes of direction dir, in order.  Return 0 to go on, 1 when done with the session. */
-    int (*data)(void *st, struct proto_out *o, const struct proto_ctx *c, int dir,
-                const uint8_t *d, size_t n);
+    int (*data)(void *st, struct proto_out *o, const struct proto_ctx *c, int dir, const uint8_t *d,
+                size_t n);
     /* TCP only: n bytes of direction dir were never seen (capture loss).  May be NULL. */
     void (*gap)(void *st, struct proto_out *o, const struct proto_ctx *c, int dir, uint64_t n);
     /* The session ended: write what is pending (unanswered queries …).  May be NULL. */

@@ -78,15 +78,79 @@
     X("event.end", "stoptime lasttime", "time", "last packet; same forms as @timestamp", QF_TIME,  \
       "last_ns", NULL, 1, 0, 0, 0)                                                                 \
     X("konseki.end_reason", "end_reason", "text", "fin rst idle eof evicted active", QF_TEXT,      \
-      "end_reason", NULL, 1, 1, 0, 0)
+      "end_reason", NULL, 1, 1, 0, 0)                                                              \
+    X("network.protocol", "protocol app", "text",                                                  \
+      "application protocol konseki recognised: dns http tls quic ssh smb dcerpc kerberos ldap "   \
+      "rdp dhcp ntp smtp imap pop3 ftp",                                                           \
+      QF_TEXT, "app", NULL, 1, 1, 0, 0)
+
+/*
+ * Fields of protocol records (proto/proto.h): A(name, aliases, type, help, kind, path).  Any
+ * other path under a protocol's prefix (see app_prefixes) is queryable as text too.
+ */
+#define APP_TEXT "value"
+#define APP_INT "CAST(value AS INTEGER)"
+#define APP_FIELDS(A)                                                                              \
+    A("dns.question.name", "dns.query dns.host", "text", "DNS query name (lowercase)", QF_TEXT,    \
+      APP_TEXT, "dns.question.name")                                                               \
+    A("dns.question.type", "dns.qtype", "text", "DNS query type: A AAAA TXT MX … or TYPE<n>",      \
+      QF_TEXT, APP_TEXT, "dns.question.type")                                                      \
+    A("dns.answers.data", "dns.answer", "text", "DNS answer data (address, name, text)", QF_TEXT,  \
+      APP_TEXT, "dns.answers.data")                                                                \
+    A("dns.response_code", "dns.rcode", "text", "DNS response code: NOERROR NXDOMAIN SERVFAIL …",  \
+      QF_TEXT, APP_TEXT, "dns.response_code")                                                      \
+    A("dns.resolved_ip", "dns.ip", "text", "addresses in DNS A/AAAA answers", QF_TEXT, APP_TEXT,   \
+      "dns.resolved_ip")
 
 #define DOC_ROW(name, aliases, type, help, ...) {name, aliases, type, help},
 #define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)             \
-    {name, kind, {c0, c1}, ncols, nullable, unit, aunit},
+    {name, kind, {c0, c1}, ncols, nullable, unit, aunit, NULL},
+#define APP_ROW(name, aliases, type, help, kind, col, path)                                        \
+    {name, kind, {col, NULL}, 1, 0, 0, 0, path},
 
-static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW)};
-static const struct qfield fields[] = {QUERY_FIELDS(SEM_ROW)};
+static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW) APP_FIELDS(DOC_ROW)};
+static const struct qfield fields[] = {QUERY_FIELDS(SEM_ROW) APP_FIELDS(APP_ROW)};
 #define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* Record types whose paths are queryable by name even when the table above does not list them. */
+static const char *const app_prefixes[] = {
+    "dns.", "http.", "url.",    "user_agent.", "file.",     "tls.",  "quic.", "ssh.",
+    "smb.", "ntlm.", "dcerpc.", "krb.",        "kerberos.", "ldap.", "rdp.",  "dhcp.",
+    "ntp.", "smtp.", "imap.",   "pop3.",       "ftp.",      "x509.", "icmp.", "email.",
+};
+
+/*
+ * A path no table row names, under a protocol prefix: a text field on that path.  Interned for
+ * the life of the process (queries are few and small; the pool is bounded).
+ */
+static const struct qfield *app_dynamic(const char *name)
+{
+    static struct qfield pool[256];
+    static char names[256][96];
+    static size_t npool;
+    size_t len = strlen(name);
+    if (len >= sizeof names[0])
+        return NULL;
+    int known = 0;
+    for (size_t i = 0; i < sizeof app_prefixes / sizeof app_prefixes[0]; i++)
+        known |= strncmp(name, app_prefixes[i], strlen(app_prefixes[i])) == 0;
+    if (!known || name[len - 1] == '.')
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!(islower(c) || isdigit(c) || c == '_' || c == '.') || (c == '.' && name[i + 1] == '.'))
+            return NULL;
+    }
+    for (size_t i = 0; i < npool; i++)
+        if (strcmp(names[i], name) == 0)
+            return &pool[i];
+    if (npool == sizeof pool / sizeof pool[0])
+        return NULL;
+    memcpy(names[npool], name, len + 1);
+    pool[npool] =
+        (struct qfield){names[npool], QF_TEXT, {APP_TEXT, NULL}, 1, 0, 0, 0, names[npool]};
+    return &pool[npool++];
+}
 
 const struct query_field_doc *query_fields(size_t *n)
 {
@@ -96,6 +160,8 @@ const struct query_field_doc *query_fields(size_t *n)
 
 const char *qfield_type(const struct qfield *f)
 {
+    if (f < fields || f >= fields + NFIELDS)
+        return "text"; /* a record path found by app_dynamic() */
     return docs[f - fields].type;
 }
 
@@ -138,7 +204,9 @@ const struct qfield *qfield_find(const char *name, int *is_alias)
             return &fields[i];
         }
     }
-    return NULL;
+    if (is_alias)
+        *is_alias = 0;
+    return app_dynamic(name);
 }
 
 /* Levenshtein distance, case-insensitive, of two short strings (both <= 64 bytes). */

@@ -90,6 +90,9 @@ struct qfield {
     int nullable;          /* a column may be NULL (untagged vlan, non-TCP flags …) */
     int64_t unit_ns;       /* QF_DURATION: unit of a bare number under the canonical name */
     int64_t alias_unit_ns; /* … and under an alias ("duration" counts seconds) */
+    /* a protocol record field: the path its values are indexed under (`fields` table), and the
+       comparison runs on column `value` of that table; NULL for a column of `sessions` */
+    const char *path;
 };
 
 /* Case-insensitive lookup of a name or alias; NULL when unknown.  *is_alias tells which. */

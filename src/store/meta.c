@@ -10,6 +10,7 @@
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "proto/proto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,16 @@ static const char *const table_sql =
     " src_bytes INTEGER NOT NULL, dst_bytes INTEGER NOT NULL,"
     " src_payload INTEGER NOT NULL, dst_payload INTEGER NOT NULL,"
     " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT NOT NULL,"
-    " community_id TEXT NOT NULL, ingest_id INTEGER NOT NULL, pos BLOB NOT NULL);";
+    " community_id TEXT NOT NULL, ingest_id INTEGER NOT NULL, pos BLOB NOT NULL, app TEXT);"
+    /*
+     * Protocol records (proto/proto.h) of each session piece, as JSON, and every value in
+     * them under its full path for lookups.  `fields` may hold a row twice after a resumed
+     * run wrote a piece again; lookups ask "is there a row", so that changes no answer.
+     */
+    "CREATE TABLE IF NOT EXISTS records("
+    " id INTEGER NOT NULL, piece INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
+    " json TEXT NOT NULL, PRIMARY KEY(id, piece, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS fields(path TEXT NOT NULL, value, id INTEGER NOT NULL);";
 
 /*
  * (id, piece) is unique: INSERT OR REPLACE relies on it when a resumed run
@@ -51,7 +61,9 @@ static const char *const index_sql =
     "CREATE INDEX IF NOT EXISTS sessions_src ON sessions(src_ip);"
     "CREATE INDEX IF NOT EXISTS sessions_dst ON sessions(dst_ip);"
     "CREATE INDEX IF NOT EXISTS sessions_dport ON sessions(dst_port);"
-    "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);";
+    "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);"
+    "CREATE INDEX IF NOT EXISTS sessions_app ON sessions(app);"
+    "CREATE INDEX IF NOT EXISTS fields_pv ON fields(path, value);";
 
 static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst",
                                                        "idle",   "eof", "evicted"};
@@ -120,8 +132,12 @@ static int part_close(struct store *st, struct partition *p, int commit)
         rc = store_exec(st, p->db, commit ? "COMMIT" : "ROLLBACK");
     p->in_txn = 0;
     sqlite3_finalize(p->ins);
+    sqlite3_finalize(p->ins_rec);
+    sqlite3_finalize(p->ins_field);
     sqlite3_close(p->db);
     p->ins = NULL;
+    p->ins_rec = NULL;
+    p->ins_field = NULL;
     p->db = NULL;
     return rc;
 }
@@ -185,12 +201,20 @@ static int part_get(struct store *st, int day, struct partition **out)
     p->max_ns = INT64_MIN;
     p->last_use = ++st->use_clock;
     int rc = meta_open_day_ex(st, day, 0, &p->db, &p->deferred);
-    if (!rc && sqlite3_prepare_v2(p->db,
-                                  "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
-                                  "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                  -1, &p->ins, NULL) != SQLITE_OK)
+    if (!rc &&
+        (sqlite3_prepare_v2(p->db,
+                            "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
+                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            -1, &p->ins, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?)", -1,
+                            &p->ins_rec, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(p->db, "INSERT INTO fields VALUES (?,?,?)", -1, &p->ins_field, NULL) !=
+             SQLITE_OK))
         rc = store_sql_err(st, p->db, "prepare insert");
     if (rc) {
+        sqlite3_finalize(p->ins);
+        sqlite3_finalize(p->ins_rec);
+        sqlite3_finalize(p->ins_field);
         sqlite3_close(p->db);
         st->nparts--;
         if (p != &st->parts[st->nparts])
@@ -199,6 +223,32 @@ static int part_get(struct store *st, int day, struct partition **out)
     }
     *out = p;
     return 0;
+}
+
+/* Record k of the piece s: its JSON and each of its values. */
+static int meta_add_record(struct store *st, struct partition *p, const struct session_rec *s,
+                           size_t k)
+{
+    const struct proto_rec *r = &s->recs[k];
+    sqlite3_stmt *q = p->ins_rec;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)s->id);
+    sqlite3_bind_int64(q, 2, s->piece);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)k);
+    sqlite3_bind_text(q, 4, r->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, r->json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert record");
+    sqlite3_reset(q);
+    q = p->ins_field;
+    for (size_t j = 0; !rc && j < r->nvals; j++) {
+        const struct proto_val *v = &r->vals[j];
+        /* as text, whatever its kind: numeric fields compare through CAST (query/fields.c) */
+        sqlite3_bind_text(q, 1, v->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, v->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)s->id);
+        rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert field");
+        sqlite3_reset(q);
+    }
+    return rc;
 }
 
 int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
@@ -261,8 +311,14 @@ int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
     sqlite3_bind_int64(q, i++, ingest_id);
     sqlite3_bind_blob(q, i++, s->pos_len ? (const void *)s->pos : "", (int)s->pos_len,
                       SQLITE_STATIC);
+    if (s->app_name)
+        sqlite3_bind_text(q, i++, s->app_name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i++);
     rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert session");
     sqlite3_reset(q);
+    for (size_t k = 0; !rc && k < s->nrecs; k++)
+        rc = meta_add_record(st, p, s, k);
     if (s->first_ns < p->min_ns)
         p->min_ns = s->first_ns;
     if (s->last_ns > p->max_ns)
@@ -327,7 +383,7 @@ void meta_close_all(struct store *st)
 #define ROW_COLS                                                                                   \
     "id, piece, last_piece, first_ns, last_ns, ipver, proto, src_ip, dst_ip, src_port, "           \
     "dst_port, vlan, vlan2, src_pkts, dst_pkts, src_bytes, dst_bytes, src_payload, "               \
-    "dst_payload, tcp_flags, tcp_history, tcp_state, end_reason, community_id, ingest_id"
+    "dst_payload, tcp_flags, tcp_history, tcp_state, end_reason, community_id, ingest_id, app"
 
 static void copy_text(char *dst, size_t n, const unsigned char *src)
 {
@@ -369,6 +425,7 @@ static int row_read(sqlite3_stmt *s, struct session_row *r, int want_pos)
     copy_text(r->end_reason, sizeof r->end_reason, sqlite3_column_text(s, i++));
     copy_text(r->community_id, sizeof r->community_id, sqlite3_column_text(s, i++));
     r->ingest_id = sqlite3_column_int64(s, i++);
+    copy_text(r->app, sizeof r->app, sqlite3_column_text(s, i++));
     if (want_pos) {
         int n = sqlite3_column_bytes(s, i);
         const void *b = sqlite3_column_blob(s, i);
@@ -383,8 +440,37 @@ static int row_read(sqlite3_stmt *s, struct session_row *r, int want_pos)
     return 0;
 }
 
+/* The piece's records as one JSON array into r->records (NULL when it has none). */
+static int row_records(struct store *st, sqlite3_stmt *rs, struct session_row *r)
+{
+    sqlite3_bind_int64(rs, 1, (sqlite3_int64)r->id);
+    sqlite3_bind_int64(rs, 2, r->piece);
+    struct buf b;
+    buf_init(&b, (size_t)1 << 30);
+    int rc = 0, step;
+    while ((step = sqlite3_step(rs)) == SQLITE_ROW) {
+        const unsigned char *j = sqlite3_column_text(rs, 0);
+        if (!j)
+            continue;
+        if ((rc = buf_putc(&b, b.len ? ',' : '[')) ||
+            (rc = buf_append(&b, j, (size_t)sqlite3_column_bytes(rs, 0))))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sql_err(st, sqlite3_db_handle(rs), "read records");
+    sqlite3_reset(rs);
+    if (!rc && b.len && !(rc = buf_putc(&b, ']')) && !(rc = buf_putc(&b, 0))) {
+        r->records = (char *)b.data;
+        return 0;
+    }
+    buf_release(&b);
+    return rc;
+}
+
 static void session_row_release(struct session_row *r)
 {
+    free(r->records);
+    r->records = NULL;
     free(r->pos);
     r->pos = NULL;
     r->pos_len = 0;
@@ -502,9 +588,18 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
             sqlite3_close(db);
             break;
         }
-        sqlite3_stmt *s;
+        sqlite3_stmt *s, *rs = NULL;
         if (sqlite3_prepare_v2(db, sqltext, -1, &s, NULL) != SQLITE_OK) {
             rc = store_sql_err(st, db, "prepare query");
+            sqlite3_close(db);
+            break;
+        }
+        if (q->want_records &&
+            sqlite3_prepare_v2(db,
+                               "SELECT json FROM records WHERE id = ? AND piece = ? ORDER BY seq",
+                               -1, &rs, NULL) != SQLITE_OK) {
+            rc = store_sql_err(st, db, "prepare records");
+            sqlite3_finalize(s);
             sqlite3_close(db);
             break;
         }
@@ -521,6 +616,10 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
             struct session_row r;
             if ((rc = row_read(s, &r, q->want_pos)))
                 break;
+            if (rs && (rc = row_records(st, rs, &r))) {
+                session_row_release(&r);
+                break;
+            }
             if (streaming) {
                 stop = cb(ctx, &r);
                 session_row_release(&r);
@@ -543,6 +642,7 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
         if (!rc && !stop && step != SQLITE_DONE)
             rc = store_sql_err(st, db, "run query");
         sqlite3_finalize(s);
+        sqlite3_finalize(rs);
         sqlite3_close(db);
     }
     if (!streaming) {

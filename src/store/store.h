@@ -130,6 +130,10 @@ struct session_row {
     int64_t ingest_id;
     uint8_t *pos; /* owned by the store; valid during the row callback only */
     size_t pos_len;
+    char app[24]; /* network.protocol: the parser that read the session ("dns"), or "" */
+    /* with want_records: the piece's protocol records as one JSON array ("[{…},{…}]"), or
+       NULL when it has none; owned by the store, valid during the row callback only */
+    char *records;
 };
 
 enum store_sort {
@@ -146,6 +150,7 @@ struct store_query {
     uint64_t limit;             /* 0 = no limit */
     int sort;                   /* enum store_sort */
     int want_pos;               /* fetch the position lists (for pcap extraction) */
+    int want_records;           /* fetch each row's protocol records (session_row.records) */
 };
 
 /*

@@ -44,6 +44,7 @@ struct partition {
     int day; /* YYYYMMDD */
     sqlite3 *db;
     sqlite3_stmt *ins;
+    sqlite3_stmt *ins_rec, *ins_field; /* protocol records and their indexed values */
     int in_txn;
     int deferred; /* created by this run: lookup indexes built when it ends */
     int64_t min_ns, max_ns;

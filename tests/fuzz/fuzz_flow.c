@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pos += (b[10] & 1) ? (uint64_t)b[8] << 30 : b[8];
             refs[j] = (struct pkt_ref){ts - (int64_t)(n - 1 - j), pos, 60u + b[10]};
         }
-        if (flow_table_packet(ft, &d, refs, n) != 0)
+        if (flow_table_packet(ft, &d, refs, n, NULL) != 0)
             abort();
         const struct flow_stats *st = flow_table_stats(ft);
         if (st->created != st->emitted + st->live || st->live > cfg.max_flows)

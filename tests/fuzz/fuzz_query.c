@@ -26,18 +26,20 @@ static const char fq_schema[] =
     " dst_port INTEGER, vlan INTEGER, vlan2 INTEGER, src_pkts INTEGER, dst_pkts INTEGER,"
     " src_bytes INTEGER, dst_bytes INTEGER, src_payload INTEGER, dst_payload INTEGER,"
     " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT, community_id TEXT,"
-    " ingest_id INTEGER, pos BLOB);"
+    " ingest_id INTEGER, pos BLOB, app TEXT);"
+    "CREATE TABLE fields(path TEXT, value, id INTEGER);"
     "CREATE INDEX s_src ON sessions(src_ip); CREATE INDEX s_dst ON sessions(dst_ip);"
     "CREATE INDEX s_first ON sessions(first_ns);"
     "INSERT INTO sessions VALUES (1, 0, 1, 1705312800000000000, 1705312802000000000, 4, 6,"
     " x'00000000000000000000ffff0a010001', x'00000000000000000000ffff0a01ffff', 49152, 445,"
     " NULL, NULL, 10, 20, 1000, 2000, 500, 1500, 27, 'ShADadFf', 'SF', 'fin', '1:aaa+bbb/ccc=',"
-    " 1, x'');"
+    " 1, x'', NULL);"
     "INSERT INTO sessions VALUES (2, 0, 1, 1705316400000000000, 1705316400100000000, 6, 17,"
     " x'20010db8000000000000000000000001', x'ff020000000000000000000000000001', 53, 53,"
-    " 100, 200, 1, 1, 80, 120, 52, 92, NULL, NULL, NULL, 'idle', '1:x[y]*z?', 1, x'');"
+    " 100, 200, 1, 1, 80, 120, 52, 92, NULL, NULL, NULL, 'idle', '1:x[y]*z?', 1, x'', 'dns');"
     "INSERT INTO sessions VALUES (3, 0, 1, 0, 0, 4, 1, x'', x'', 0, 0, 4095, NULL, 0, 0, 0, 0,"
-    " 0, 0, 0, '', 'OTH', NULL, NULL, 1, x'');";
+    " 0, 0, 0, '', 'OTH', NULL, NULL, 1, x'', NULL);"
+    "INSERT INTO fields VALUES ('dns.question.name', 'example.com', 2);";
 
 static void fq_setup(void)
 {

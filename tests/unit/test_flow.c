@@ -117,7 +117,7 @@ static int tf_feed(struct flow_table *ft, const struct decoded *d, int64_t ts)
 {
     struct pkt_ref r = {ts, POS_MAKE(1, 24 + 100 * tf_pos), 14 + d->l3_len};
     tf_pos++;
-    return flow_table_packet(ft, d, &r, 1);
+    return flow_table_packet(ft, d, &r, 1, NULL);
 }
 
 /* TCP between C = 10.0.0.1:40000 and S = 10.0.0.2:80 (from_c: C sends). */
@@ -593,7 +593,7 @@ TEST(flow_datagram_with_several_frames)
     struct pkt_ref refs[3] = {{SEC, POS_MAKE(2, 100), 1514},
                               {SEC + 1, POS_MAKE(2, 1700), 1514},
                               {SEC + 2, POS_MAKE(2, 3300), 142}};
-    ASSERT_EQ(flow_table_packet(ft, &d, refs, 3), 0);
+    ASSERT_EQ(flow_table_packet(ft, &d, refs, 3, NULL), 0);
     flow_table_flush(ft);
     ASSERT_EQ(c.n, 1);
     ASSERT_EQ(c.v[0].r.pkts[0], 3);
@@ -977,9 +977,9 @@ TEST(flow_id_base_and_defaults)
     struct decoded d;
     memset(&d, 0, sizeof d);
     struct pkt_ref ref = {SEC, 0, 60};
-    ASSERT_EQ(flow_table_packet(ft, &d, &ref, 1), 0);
+    ASSERT_EQ(flow_table_packet(ft, &d, &ref, 1, NULL), 0);
     tf_mk(&d, 17, "10.0.0.1", 1, "10.0.0.2", 2, 0);
-    ASSERT_EQ(flow_table_packet(ft, &d, &ref, 0), 0);
+    ASSERT_EQ(flow_table_packet(ft, &d, &ref, 0, NULL), 0);
     ASSERT_EQ(flow_table_stats(ft)->created, 2);
     flow_table_free(ft);
     col_free(&c);
@@ -1100,7 +1100,7 @@ static int tp_run(const char *path, const struct flow_cfg *cfg, struct col *c)
         frame++;
         if (tp_decode(lt, pk, h->caplen, &d) == 0) {
             struct pkt_ref r = {ts, POS_MAKE(0, frame), h->len};
-            flow_table_packet(ft, &d, &r, 1);
+            flow_table_packet(ft, &d, &r, 1, NULL);
         }
         flow_table_expire(ft, ts);
     }
@@ -1628,7 +1628,7 @@ TEST(flow_memory_bound_evicts_lru)
         d.sport = (uint16_t)(1024 + i % 2000);
         pos += 70000 + (uint64_t)(i % 7) * 100000; /* far apart: 3-4 bytes per position */
         struct pkt_ref ref = {1000000000LL + i, pos, 100};
-        ASSERT_EQ(flow_table_packet(ft, &d, &ref, 1), 0);
+        ASSERT_EQ(flow_table_packet(ft, &d, &ref, 1, NULL), 0);
         ASSERT_LE(flow_table_stats(ft)->live * flow_session_bytes(), cfg.max_bytes);
     }
     ASSERT_GT(flow_table_stats(ft)->evicted, 0);

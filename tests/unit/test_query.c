@@ -162,7 +162,8 @@ static const char qt_schema[] =
     " dst_port INTEGER, vlan INTEGER, vlan2 INTEGER, src_pkts INTEGER, dst_pkts INTEGER,"
     " src_bytes INTEGER, dst_bytes INTEGER, src_payload INTEGER, dst_payload INTEGER,"
     " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT, community_id TEXT,"
-    " ingest_id INTEGER, pos BLOB);"
+    " ingest_id INTEGER, pos BLOB, app TEXT);"
+    "CREATE TABLE fields(path TEXT, value, id INTEGER);"
     "CREATE INDEX s_src ON sessions(src_ip); CREATE INDEX s_dst ON sessions(dst_ip);"
     "CREATE INDEX s_dport ON sessions(dst_port); CREATE INDEX s_first ON sessions(first_ns);"
     "CREATE INDEX s_cid ON sessions(community_id);";
@@ -196,7 +197,7 @@ static sqlite3 *qt_db(void)
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO sessions VALUES (?1, 0, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
                            " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,"
-                           " 1, x'')",
+                           " 1, x'', NULL)",
                            -1, &st, NULL))
         abort();
     int64_t now = ktime_now();
