@@ -24,6 +24,17 @@
  */
 int ntlmssp_fields(struct proto_out *o, const uint8_t *blob, size_t n);
 
+/* User and domain of an AUTHENTICATE message, for the carrier's own records. */
+struct ntlm_names {
+    char user[256], domain[256]; /* UTF-8 (or OEM bytes), NUL-terminated, may be cut */
+};
+
+/*
+ * The message type of the NTLMSSP message in blob (found as above) without writing
+ * anything: 1, 2, 3 or -1.  For AUTHENTICATE, nm (when not NULL) gets user and domain.
+ */
+int ntlmssp_peek(const uint8_t *blob, size_t n, struct ntlm_names *nm);
+
 /*
  * UTF-16LE bytes s[0..n) to UTF-8 in dst (capacity cap, NUL-terminated, cut at a
  * character boundary when full).  Unpaired surrogates become U+FFFD; a trailing odd
