@@ -166,10 +166,13 @@ struct smb_state {
 
 /* ---------------------------------------------------------------- names */
 
-static const struct {
+/* A code and its name: NTSTATUS values, DesiredAccess bits. */
+struct smb_name {
     uint32_t code;
     const char *name;
-} status_names[] = {
+};
+
+static const struct smb_name status_names[] = {
     {0x00000000, "STATUS_SUCCESS"},
     {0x00000103, "STATUS_PENDING"},
     {0x0000010c, "STATUS_NOTIFY_ENUM_DIR"},
@@ -284,10 +287,7 @@ static const char *share_type_name(uint8_t t)
 }
 
 /* DesiredAccess bits ([MS-SMB2] §2.2.13.1.1) */
-static const struct {
-    uint32_t bit;
-    const char *name;
-} access_names[] = {
+static const struct smb_name access_names[] = {
     {0x00000001, "read_data"},
     {0x00000002, "write_data"},
     {0x00000004, "append_data"},
@@ -447,7 +447,7 @@ static void put_create_args(struct proto_out *o, uint32_t access, uint32_t disp,
     if (dn)
         proto_cstr(o, "smb.file.disposition", dn);
     for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++)
-        if (access & access_names[i].bit)
+        if (access & access_names[i].code)
             proto_cstr(o, "smb.file.access", access_names[i].name);
     if (opts & FILE_DELETE_ON_CLOSE)
         proto_bool(o, "smb.file.delete_on_close", 1);
@@ -630,17 +630,19 @@ static int req_file(struct smb_state *st, struct smb_req *r)
     return -1;
 }
 
-static void pipe_data(struct smb_state *st, struct proto_out *o, int fi, int dir, const uint8_t *d,
-                      size_t got, size_t want)
+/* Hand the buffer at (off, len) of message g to the pipe's DCE-RPC stream, if any. */
+static void pipe_data(struct smb_state *st, struct proto_out *o, int fi, int dir,
+                      const struct smb_msg *g, size_t off, size_t len)
 {
-    if (fi < 0)
+    if (fi < 0 || !st->files[fi].rpc)
         return;
-    struct smb_file *f = &st->files[fi];
-    if (!f->rpc || !d || !got)
+    size_t got;
+    const uint8_t *d = bytes_at(g->m, g->n, off, len, &got);
+    if (!d || !got)
         return;
-    if (got < want)
+    if (got < len)
         proto_anomaly(o, "smb.pipe_data_cut");
-    dcerpc_conn_data(f->rpc, o, dir, d, got);
+    dcerpc_conn_data(st->files[fi].rpc, o, dir, d, got);
 }
 
 static void on_request(struct smb_state *st, struct proto_out *o, struct smb_msg *g,
@@ -737,9 +739,7 @@ static void on_request(struct smb_state *st, struct proto_out *o, struct smb_msg
         const uint8_t *fid = rdr_bytes(b, 16);
         req_set_file(st, r, g, fid, *chain_create);
         r->a = len;
-        size_t got;
-        const uint8_t *d = bytes_at(g->m, g->n, off, len, &got);
-        pipe_data(st, o, req_file(st, r), 0, d, got, len);
+        pipe_data(st, o, req_file(st, r), 0, g, off, len);
         break;
     }
     case SMB2_IOCTL: {
@@ -749,11 +749,8 @@ static void on_request(struct smb_state *st, struct proto_out *o, struct smb_msg
         const uint8_t *fid = rdr_bytes(b, 16);
         uint32_t ioff = rdr_u32le(b), icnt = rdr_u32le(b);
         req_set_file(st, r, g, fid, *chain_create);
-        if (rdr_ok(b) && r->a == FSCTL_PIPE_TRANSCEIVE) {
-            size_t got;
-            const uint8_t *d = bytes_at(g->m, g->n, ioff, icnt, &got);
-            pipe_data(st, o, req_file(st, r), 0, d, got, icnt);
-        }
+        if (rdr_ok(b) && r->a == FSCTL_PIPE_TRANSCEIVE)
+            pipe_data(st, o, req_file(st, r), 0, g, ioff, icnt);
         break;
     }
     case SMB2_SET_INFO: {
@@ -961,9 +958,7 @@ static void on_response(struct smb_state *st, struct proto_out *o, struct smb_ms
             break;
         f->bytes_read += len;
         f->actions |= ACT_READ;
-        size_t got;
-        const uint8_t *d = bytes_at(g->m, g->n, off, len, &got);
-        pipe_data(st, o, fi, 1, d, got, len);
+        pipe_data(st, o, fi, 1, g, off, len);
         break;
     }
     case SMB2_WRITE: {
@@ -984,9 +979,7 @@ static void on_response(struct smb_state *st, struct proto_out *o, struct smb_ms
         if (r->a != FSCTL_PIPE_TRANSCEIVE || !rdr_ok(b) ||
             (g->status != ST_SUCCESS && g->status != 0x80000005u))
             break;
-        size_t got;
-        const uint8_t *d = bytes_at(g->m, g->n, ooff, ocnt, &got);
-        pipe_data(st, o, fi, 1, d, got, ocnt);
+        pipe_data(st, o, fi, 1, g, ooff, ocnt);
         break;
     }
     case SMB2_SET_INFO:
