@@ -771,6 +771,9 @@ static int looks_like_dns(const uint8_t *d, size_t n)
 static int dns_probe(const struct proto_ctx *c, int dir, const uint8_t *d, size_t n)
 {
     (void)dir;
+    /* NetBIOS name service (RFC 1002) has DNS's layout but its own names: not DNS */
+    if (c->srv_port == 137 || c->cli_port == 137)
+        return PROTO_NO;
     int port = 0;
     static const uint16_t kPorts[] = {53, 5353, 5355};
     for (size_t i = 0; i < sizeof kPorts / sizeof kPorts[0]; i++)
