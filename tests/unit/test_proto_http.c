@@ -1,0 +1,653 @@
+/* test_proto_http.c — the HTTP/1.x parser on hand-built streams and corpus captures. */
+#include "decode/decode.h"
+#include "proto/http.h"
+#include "t.h"
+#include "t_pcap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+/* One session: a sink, the parser state, a context. */
+struct hx {
+    struct proto_out o;
+    void *st;
+    struct proto_ctx c;
+    int rc; /* last return of ->data */
+};
+
+static void hx_init(struct hx *h)
+{
+    memset(h, 0, sizeof *h);
+    proto_out_init(&h->o, 0);
+    h->st = calloc(1, proto_http.state_size);
+    h->c.ipver = 4;
+    h->c.l4 = 6;
+    h->c.cli_port = 40000;
+    h->c.srv_port = 80;
+}
+
+static void hx_feedn(struct hx *h, int dir, const void *p, size_t n)
+{
+    /* an exact-size copy so ASan sees any read past the end */
+    uint8_t *c = malloc(n ? n : 1);
+    if (n)
+        memcpy(c, p, n);
+    h->rc = proto_http.data(h->st, &h->o, &h->c, dir, c, n);
+    free(c);
+}
+
+static void hx_feed(struct hx *h, int dir, const char *s)
+{
+    hx_feedn(h, dir, s, strlen(s));
+}
+
+static void hx_end(struct hx *h)
+{
+    proto_http.end(h->st, &h->o, &h->c);
+}
+
+static void hx_free(struct hx *h)
+{
+    proto_http.release(h->st);
+    free(h->st);
+    proto_out_release(&h->o);
+}
+
+static const char *get(const struct hx *h, size_t i, const char *path)
+{
+    return proto_out_get(&h->o, i, path);
+}
+
+/* ---------------------------------------------------------------- hand-built streams */
+
+TEST(http_keepalive_three_pairs)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0,
+            "GET /a?x=1&y=2 HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.0\r\n"
+            "Referer: http://r.example/\r\nX-Forwarded-For: 10.1.1.1, 10.2.2.2\r\n"
+            "Authorization: Basic dXNlcjpwYXNz\r\n\r\n");
+    hx_feed(&h, 1,
+            "HTTP/1.1 200 OK\r\nServer: nginx/1.25\r\nContent-Type: Text/HTML; charset=utf-8\r\n"
+            "Content-Length: 5\r\n\r\nhello");
+    ASSERT_EQ(h.o.nrecs, 1); /* written as soon as the pair is complete */
+    hx_feed(&h, 0, "GET /b HTTP/1.1\r\nHost: www.example.com:8080\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 302 Found\r\nLocation: /c\r\nContent-Length: 0\r\n\r\n");
+    hx_feed(&h, 0, "GET /c HTTP/1.1\r\nHost: [2001:db8::1]:81\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!");
+    ASSERT_EQ(h.o.nrecs, 3);
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 3);
+    ASSERT_STR_EQ(h.o.recs[0].type, "http");
+    ASSERT_STR_EQ(get(&h, 0, "http.request.method"), "GET");
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/a?x=1&y=2");
+    ASSERT_STR_EQ(get(&h, 0, "url.path"), "/a");
+    ASSERT_STR_EQ(get(&h, 0, "url.query"), "x=1&y=2");
+    ASSERT_STR_EQ(get(&h, 0, "url.domain"), "www.example.com");
+    ASSERT_TRUE(get(&h, 0, "url.port") == NULL);
+    ASSERT_STR_EQ(get(&h, 0, "http.host"), "www.example.com");
+    ASSERT_STR_EQ(get(&h, 0, "http.version"), "1.1");
+    ASSERT_STR_EQ(get(&h, 0, "user_agent.original"), "curl/8.0");
+    ASSERT_STR_EQ(get(&h, 0, "http.request.referrer"), "http://r.example/");
+    ASSERT_STR_EQ(get(&h, 0, "http.x_forwarded_for"), "10.1.1.1, 10.2.2.2");
+    ASSERT_STR_EQ(get(&h, 0, "http.request.headers.authorization_type"), "Basic");
+    ASSERT_TRUE(strstr(h.o.recs[0].json, "dXNlcjpwYXNz") == NULL); /* never the credential */
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "200");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.mime_type"), "text/html");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.headers.server"), "nginx/1.25");
+    ASSERT_STR_EQ(get(&h, 0, "http.request.body.bytes"), "0");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "5");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.md5"), "5d41402abc4b2a76b9719d911017c592");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.sha1"), "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.sha256"),
+                  "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    ASSERT_STR_EQ(get(&h, 0, "file.size"), "5");
+
+    ASSERT_STR_EQ(get(&h, 1, "url.domain"), "www.example.com");
+    ASSERT_STR_EQ(get(&h, 1, "url.port"), "8080");
+    ASSERT_STR_EQ(get(&h, 1, "http.host"), "www.example.com:8080");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.status_code"), "302");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.headers.location"), "/c");
+    ASSERT_TRUE(get(&h, 1, "file.hash.md5") == NULL); /* empty body: no hashes */
+    ASSERT_TRUE(get(&h, 1, "url.query") == NULL);
+
+    ASSERT_STR_EQ(get(&h, 2, "url.domain"), "[2001:db8::1]");
+    ASSERT_STR_EQ(get(&h, 2, "url.port"), "81");
+    ASSERT_STR_EQ(get(&h, 2, "http.response.status_code"), "404");
+    ASSERT_STR_EQ(get(&h, 2, "http.response.body.bytes"), "3");
+    hx_free(&h);
+}
+
+TEST(http_pipelined_with_head)
+{
+    static struct hx h;
+    hx_init(&h);
+    /* three requests in one segment; the second is HEAD, so its response has no body
+     * even though it announces a length (RFC 9110 §9.3.2) */
+    hx_feed(&h, 0,
+            "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+            "POST /3 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 17\r\n\r\nname=x&data=hello");
+    ASSERT_EQ(h.o.nrecs, 0);
+    hx_feed(
+        &h, 1,
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
+        "\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone");
+    ASSERT_EQ(h.o.nrecs, 3);
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/1");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "2");
+    ASSERT_STR_EQ(get(&h, 1, "http.request.method"), "HEAD");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.body.bytes"), "0");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.method"), "POST");
+    ASSERT_STR_EQ(get(&h, 2, "http.response.status_code"), "201");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.mime_type"), "application/x-www-form-urlencoded");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.body.bytes"), "17");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.body.hash.md5"), "de4da3c8cb359f7c335d8ceaa4f8882b");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.body.hash.sha1"),
+                  "adc757fe1613f5b19674278cadfbbbb6e8baf209");
+    ASSERT_STR_EQ(get(&h, 2, "http.request.body.hash.sha256"),
+                  "11cb2a11cfad6f39e1a56b8bada2233e30c210c358d8a01bae6568c6068bf436");
+    ASSERT_STR_EQ(get(&h, 2, "http.response.body.bytes"), "4");
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 3);
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
+
+TEST(http_chunked_extensions_trailers)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /wiki HTTP/1.1\r\nHost: h\r\n\r\n");
+    hx_feed(&h, 1,
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Expires\r\n\r\n"
+            "4;name=value;q=\"x;y\"\r\nWiki\r\n5 \r\npedia\r\ne\r\n in\r\n\r\nchunks.\r\n"
+            "0;last\r\nExpires: Wed, 21 Oct 2015 07:28:00 GMT\r\n\r\n");
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "23");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.md5"), "25b83662323c397c9944a8a7b3fef7ab");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.sha256"),
+                  "3461c519a9b3939c702729f6440b85de20f8d03d1da9aa32d82215bc689e7b4d");
+    /* the connection goes on after the trailer section */
+    hx_feed(&h, 0, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+    ASSERT_EQ(h.o.nrecs, 2);
+    ASSERT_STR_EQ(get(&h, 1, "http.response.status_code"), "204");
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
+
+/* The fixed vector: its hashes are well known. */
+static const char k_fox[] = "The quick brown fox jumps over the lazy dog";
+
+/* Compress k_fox with zlib; wbits 31 = gzip, 15 = zlib, -15 = raw deflate. */
+static size_t squeeze(int wbits, uint8_t *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return 0;
+    z.next_in = (Bytef *)(uintptr_t)k_fox;
+    z.avail_in = (uInt)strlen(k_fox);
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t n = cap - z.avail_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? n : 0;
+}
+
+static void fox_response(struct hx *h, const char *coding, const uint8_t *body, size_t n,
+                         int chunked)
+{
+    char head[256];
+    if (chunked)
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "%zx\r\n",
+                 coding, n);
+    else
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n", coding,
+                 n);
+    hx_feed(h, 0, "GET /fox HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, deflate\r\n\r\n");
+    hx_feed(h, 1, head);
+    hx_feedn(h, 1, body, n);
+    if (chunked)
+        hx_feed(h, 1, "\r\n0\r\n\r\n");
+}
+
+TEST(http_gzip_and_deflate_bodies)
+{
+    static const char *const codings[] = {"gzip", "x-gzip", "deflate", "deflate"};
+    static const int wbits[] = {31, 31, 15, -15};
+    for (int i = 0; i < 4; i++) {
+        static struct hx h;
+        uint8_t z[256];
+        size_t zn = squeeze(wbits[i], z, sizeof z);
+        ASSERT_TRUE(zn > 0);
+        hx_init(&h);
+        fox_response(&h, codings[i], z, zn, i == 1);
+        ASSERT_EQ(h.o.nrecs, 1);
+        char want[24];
+        snprintf(want, sizeof want, "%zu", zn);
+        ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), want); /* as transferred */
+        ASSERT_STR_EQ(get(&h, 0, "file.size"), "43");                /* as decoded */
+        ASSERT_STR_EQ(get(&h, 0, "file.hash.md5"), "9e107d9d372bb6826bd81d3542a419d6");
+        ASSERT_STR_EQ(get(&h, 0, "file.hash.sha1"), "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
+        ASSERT_STR_EQ(get(&h, 0, "file.hash.sha256"),
+                      "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592");
+        ASSERT_EQ(h.o.nanom, 0);
+        hx_free(&h);
+    }
+}
+
+TEST(http_bad_gzip_hashes_raw_bytes)
+{
+    static struct hx h;
+    hx_init(&h);
+    /* "hello" is not gzip: the raw bytes are hashed and the failure counted */
+    fox_response(&h, "gzip", (const uint8_t *)"hello", 5, 0);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.md5"), "5d41402abc4b2a76b9719d911017c592");
+    ASSERT_STR_EQ(get(&h, 0, "file.size"), "5");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.body_decode_error"), 1);
+    hx_free(&h);
+
+    /* a gzip stream cut short is a decoding failure too */
+    uint8_t z[256];
+    size_t zn = squeeze(31, z, sizeof z);
+    hx_init(&h);
+    fox_response(&h, "gzip", z, zn - 8, 0);
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.body_decode_error"), 1);
+    char want[24];
+    snprintf(want, sizeof want, "%zu", zn - 8);
+    ASSERT_STR_EQ(get(&h, 0, "file.size"), want); /* the raw bytes were hashed */
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), want);
+    hx_free(&h);
+}
+
+static const char k_req[] = "GET /s?q=1 HTTP/1.1\r\nHost: a.example:8000\r\n"
+                            "Content-Disposition: attachment; filename=up.txt\r\n"
+                            "Content-Length: 3\r\n\r\nabcPUT /t HTTP/1.0\r\n\r\n";
+static const char k_resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                             "Content-Disposition: attachment; filename=\"a b.exe\"; "
+                             "filename*=UTF-8''%e2%82%ac%20rates.exe\r\n\r\n"
+                             "3\r\nabc\r\n0\r\n\r\nHTTP/1.0 500 Oops\r\n\r\nbye";
+
+static void check_small(const struct hx *h, int *ok)
+{
+    *ok = h->o.nrecs == 2 && h->o.nanom == 0;
+    *ok = *ok && !strcmp(get(h, 0, "url.domain"), "a.example") &&
+          !strcmp(get(h, 0, "url.port"), "8000") && !strcmp(get(h, 0, "url.query"), "q=1") &&
+          !strcmp(get(h, 0, "http.request.body.bytes"), "3") &&
+          !strcmp(get(h, 0, "http.request.body.hash.md5"), "900150983cd24fb0d6963f7d28e17f72") &&
+          !strcmp(get(h, 0, "file.hash.md5"), "900150983cd24fb0d6963f7d28e17f72") &&
+          proto_out_count(&h->o, 0, "file.name") == 2 &&
+          !strcmp(proto_out_get_nth(&h->o, 0, "file.name", 0), "up.txt") &&
+          !strcmp(proto_out_get_nth(&h->o, 0, "file.name", 1), "\xe2\x82\xac rates.exe");
+    *ok = *ok && !strcmp(get(h, 1, "http.request.method"), "PUT") &&
+          !strcmp(get(h, 1, "http.version"), "1.0") &&
+          !strcmp(get(h, 1, "http.response.status_code"), "500") &&
+          !strcmp(get(h, 1, "http.response.body.bytes"), "3") &&
+          !strcmp(get(h, 1, "file.size"), "3");
+}
+
+TEST(http_split_at_every_byte)
+{
+    size_t cn = strlen(k_req), sn = strlen(k_resp);
+    for (size_t k = 0; k <= cn || k <= sn; k++) {
+        static struct hx h;
+        hx_init(&h);
+        size_t a = k < cn ? k : cn, b = k < sn ? k : sn;
+        hx_feedn(&h, 0, k_req, a);
+        hx_feedn(&h, 1, k_resp, b);
+        hx_feedn(&h, 0, k_req + a, cn - a);
+        hx_feedn(&h, 1, k_resp + b, sn - b);
+        hx_end(&h);
+        int ok;
+        check_small(&h, &ok);
+        if (!ok)
+            t_fail(__FILE__, __LINE__, "split at %zu: %zu records, %s", k, h.o.nrecs,
+                   h.o.nrecs ? h.o.recs[0].json : "-");
+        hx_free(&h);
+        T_STOP_IF_FAILED();
+    }
+    /* and one byte per call */
+    static struct hx h;
+    hx_init(&h);
+    for (size_t i = 0; i < cn; i++)
+        hx_feedn(&h, 0, k_req + i, 1);
+    for (size_t i = 0; i < sn; i++)
+        hx_feedn(&h, 1, k_resp + i, 1);
+    hx_end(&h);
+    int ok;
+    check_small(&h, &ok);
+    hx_free(&h);
+    ASSERT_TRUE(ok);
+}
+
+TEST(http_header_too_big)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+    hx_feed(&h, 0, "GET /big HTTP/1.1\r\nX-Pad: ");
+    char *pad = malloc(70000);
+    ASSERT_TRUE(pad != NULL);
+    memset(pad, 'a', 70000);
+    hx_feedn(&h, 0, pad, 70000);
+    free(pad);
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.header_too_big"), 1);
+    hx_feed(&h, 0, "\r\n\r\nGET /after HTTP/1.1\r\n\r\n"); /* ignored: the client side gave up */
+    /* the server side still answers the first request, and the pair is written at once */
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/ok");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "200");
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 1);
+    hx_free(&h);
+
+    /* 101 fields: too many */
+    hx_init(&h);
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\n");
+    for (int i = 0; i < 101; i++)
+        hx_feed(&h, 1, "X-A: b\r\n");
+    hx_feed(&h, 1, "\r\n");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.too_many_headers"), 1);
+    hx_feed(&h, 0, "GET / HTTP/1.1\r\n\r\n");
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/");
+    ASSERT_TRUE(get(&h, 0, "http.response.status_code") == NULL);
+    hx_free(&h);
+
+    /* 100 fields are fine */
+    hx_init(&h);
+    hx_feed(&h, 0, "GET / HTTP/1.1\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\n");
+    for (int i = 0; i < 99; i++)
+        hx_feed(&h, 1, "X-A: b\r\n");
+    hx_feed(&h, 1, "Content-Length: 0\r\n\r\n");
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
+
+TEST(http_connect_switches_to_tls)
+{
+    static struct hx h;
+    hx_init(&h);
+    h.c.srv_port = 3128;
+    hx_feed(&h, 0,
+            "CONNECT www.example.org:443 HTTP/1.1\r\nHost: www.example.org:443\r\n"
+            "Proxy-Connection: keep-alive\r\n\r\n");
+    /* a client that does not wait: its ClientHello is not HTTP, and says nothing odd */
+    hx_feedn(&h, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+    ASSERT_TRUE(h.o.switch_to == NULL);
+    hx_feed(&h, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+    ASSERT_TRUE(h.o.switch_to != NULL);
+    ASSERT_STR_EQ(h.o.switch_to, "tls");
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.request.method"), "CONNECT");
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "www.example.org:443");
+    ASSERT_STR_EQ(get(&h, 0, "url.domain"), "www.example.org");
+    ASSERT_STR_EQ(get(&h, 0, "url.port"), "443");
+    ASSERT_TRUE(get(&h, 0, "url.path") == NULL);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "200");
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_feedn(&h, 1, "\x16\x03\x03\x00\x10", 5); /* would go to TLS now: nothing more here */
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 1);
+    hx_free(&h);
+
+    /* a refused CONNECT stays HTTP */
+    hx_init(&h);
+    hx_feed(&h, 0, "CONNECT a:443 HTTP/1.1\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno");
+    hx_feed(&h, 0, "CONNECT a:443 HTTP/1.1\r\nProxy-Authorization: NTLM TlRMTVNTUAAB\r\n\r\n");
+    ASSERT_TRUE(h.o.switch_to == NULL);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "407");
+    ASSERT_STR_EQ(get(&h, 0, "url.domain"), "a");
+    hx_free(&h);
+}
+
+TEST(http_304_and_interim_responses)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0,
+            "GET /c HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\nPOST /u HTTP/1.1\r\n"
+            "Expect: 100-continue\r\nContent-Length: 2\r\n\r\nhi");
+    hx_feed(&h, 1,
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 999\r\nETag: \"x\"\r\n\r\n"
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nk");
+    ASSERT_EQ(h.o.nrecs, 2);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "304");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "0");
+    ASSERT_STR_EQ(get(&h, 1, "http.request.method"), "POST");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.status_code"), "200");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.body.bytes"), "1");
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
+
+TEST(http_gap_in_body_and_headers)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    char body[40];
+    memset(body, 'x', sizeof body);
+    hx_feedn(&h, 1, body, 40);
+    proto_http.gap(h.st, &h.o, &h.c, 1, 30);
+    hx_feedn(&h, 1, body, 30);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.incomplete"), "true");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "100");
+    ASSERT_TRUE(get(&h, 0, "file.hash.md5") == NULL);
+    ASSERT_TRUE(get(&h, 0, "file.hash.sha256") == NULL);
+    /* a gap in the client's header block: resync on the next request line */
+    hx_feed(&h, 0, "GET /lost HTTP/1.1\r\nHo");
+    proto_http.gap(h.st, &h.o, &h.c, 0, 500);
+    hx_feed(&h, 0, "st: h\r\n\r\nGET /found HTTP/1.1\r\nHost: h\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    ASSERT_EQ(h.o.nrecs, 2);
+    ASSERT_STR_EQ(get(&h, 1, "url.original"), "/found");
+    ASSERT_STR_EQ(get(&h, 1, "file.hash.md5"), "444bcb3a3fcf8389296c49467f27e1d6");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.gap"), 2);
+    /* a gap longer than what is left of a body: resync after it */
+    hx_feed(&h, 0, "GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    proto_http.gap(h.st, &h.o, &h.c, 1, 1000);
+    hx_feed(&h, 1, "xyz\r\nHTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_EQ(h.o.nrecs, 4);
+    ASSERT_STR_EQ(get(&h, 2, "http.response.body.incomplete"), "true");
+    ASSERT_STR_EQ(get(&h, 3, "url.original"), "/y");
+    ASSERT_STR_EQ(get(&h, 3, "http.response.status_code"), "404");
+    hx_free(&h);
+}
+
+TEST(http_until_close_and_unanswered)
+{
+    static struct hx h;
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /old HTTP/1.0\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhel");
+    hx_feed(&h, 1, "lo");
+    ASSERT_EQ(h.o.nrecs, 0);
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "5");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.md5"), "5d41402abc4b2a76b9719d911017c592");
+    ASSERT_STR_EQ(get(&h, 0, "http.version"), "1.0");
+    hx_free(&h);
+
+    /* requests without responses are written at the end; a body cut short is incomplete */
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345");
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 2);
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/1");
+    ASSERT_TRUE(get(&h, 0, "http.response.status_code") == NULL);
+    ASSERT_STR_EQ(get(&h, 1, "http.request.body.incomplete"), "true");
+    ASSERT_STR_EQ(get(&h, 1, "http.request.body.bytes"), "5");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.truncated_message"), 1);
+    hx_free(&h);
+}
+
+TEST(http_absolute_form_and_odd_lines)
+{
+    static struct hx h;
+    hx_init(&h);
+    /* proxy request: the target carries the authority; leading empty line; LF-only lines;
+     * an obs-fold continuation; a request smuggling hint (TE and CL together) */
+    hx_feed(&h, 0,
+            "\r\nGET http://proxy.example:3128/p/q.php?id=7#frag HTTP/1.1\n"
+            "User-Agent: Mozilla/5.0\n (folded)\nX-Forwarded-For: 1.2.3.4\n"
+            "Transfer-Encoding: chunked\nContent-Length: 4\n\n0\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 200 OK\nContent-Length: 0\n\n");
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "http://proxy.example:3128/p/q.php?id=7#frag");
+    ASSERT_STR_EQ(get(&h, 0, "url.domain"), "proxy.example");
+    ASSERT_STR_EQ(get(&h, 0, "url.port"), "3128");
+    ASSERT_STR_EQ(get(&h, 0, "url.path"), "/p/q.php");
+    ASSERT_STR_EQ(get(&h, 0, "url.query"), "id=7");
+    ASSERT_STR_EQ(get(&h, 0, "user_agent.original"), "Mozilla/5.0 (folded)");
+    ASSERT_STR_EQ(get(&h, 0, "http.x_forwarded_for"), "1.2.3.4");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.obs_fold"), 1);
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.te_and_cl"), 1);
+    /* garbage where a response should start: resync on the next status line */
+    hx_feed(&h, 0, "GET /z HTTP/1.1\r\nAuthorization: Bearer eyJhbGciOi.x.y\r\n\r\n");
+    hx_feed(&h, 1, "\x01\x02junk\r\nmore junk\r\nHTTP/1.1 403 Forbidden\r\n\r\n");
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 2);
+    ASSERT_STR_EQ(get(&h, 1, "http.request.headers.authorization_type"), "Bearer");
+    ASSERT_STR_EQ(get(&h, 1, "http.response.status_code"), "403");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.bad_start_line"), 1);
+    hx_free(&h);
+}
+
+TEST(http_probe_verdicts)
+{
+    struct proto_ctx c = {4, 6, NULL, NULL, 50000, 9999, 0};
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16), PROTO_CONTENT);
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"PROPFIND /x", 11), PROTO_CONTENT);
+    ASSERT_EQ(proto_http.probe(&c, 1, (const uint8_t *)"HTTP/1.0 200", 12), PROTO_CONTENT);
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"HELLO world", 11), PROTO_NO);
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"GETX / ", 7), PROTO_NO);
+    ASSERT_EQ(proto_http.probe(&c, 1, (const uint8_t *)"HTTP/2", 6), PROTO_NO);
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"\x16\x03\x01", 3), PROTO_NO);
+    c.srv_port = 8080;
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"\x16\x03\x01", 3), PROTO_PORT);
+    c.srv_port = 3128;
+    ASSERT_EQ(proto_http.probe(&c, 0, (const uint8_t *)"GE", 2), PROTO_PORT);
+    ASSERT_STR_EQ(proto_http.name, "http");
+    ASSERT_EQ(proto_http.l4, 6);
+}
+
+TEST(http_pending_cap_and_upgrade)
+{
+    static struct hx h;
+    hx_init(&h);
+    for (int i = 0; i < 70; i++)
+        hx_feed(&h, 0, "GET / HTTP/1.1\r\n\r\n");
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.too_many_pending"), 1);
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 64);
+    hx_free(&h);
+
+    /* 101: the rest is another protocol */
+    hx_init(&h);
+    hx_feed(&h, 0, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    hx_feed(&h, 1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+    ASSERT_EQ(h.rc, 1);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "101");
+    hx_feedn(&h, 1, "\x81\x05hello", 7);
+    hx_end(&h);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
+
+/* ---------------------------------------------------------------- corpus captures */
+
+/*
+ * Feed one TCP connection of a capture to the parser: the side sending from port
+ * srv_port is the server.  Segments are taken in capture order; a segment at or
+ * before the next expected sequence number (a retransmission or a duplicate frame)
+ * only gives its new tail, one past it announces a gap.  That is not reassembly
+ * (no reordering), just enough for clean captures.
+ */
+static int feed_capture(struct hx *h, const char *rel, uint16_t srv_port)
+{
+    static struct cap c;
+    if (cap_load(&c, rel) < 0)
+        return -1;
+    uint32_t next[2] = {0, 0};
+    int have[2] = {0, 0};
+    for (int i = 0; i < c.n; i++) {
+        struct decoded d;
+        if (decode_packet((uint32_t)c.lt, c.p[i], c.len[i], &d) != DEC_OK || d.proto != 6)
+            continue;
+        if (d.sport != srv_port && d.dport != srv_port)
+            continue;
+        int dir = d.sport == srv_port ? PROTO_DIR_SERVER : PROTO_DIR_CLIENT;
+        if (d.tcp_flags & TCPF_SYN) {
+            next[dir] = d.seq + 1;
+            have[dir] = 1;
+            continue;
+        }
+        if (!d.payload_len)
+            continue;
+        uint32_t seq = d.seq, len = d.payload_len, off = 0;
+        if (have[dir]) {
+            int32_t diff = (int32_t)(seq - next[dir]);
+            if (diff > 0)
+                proto_http.gap(h->st, &h->o, &h->c, dir, (uint64_t)diff);
+            if (diff < 0 && (uint32_t)-diff >= len)
+                continue;
+            if (diff < 0)
+                off = (uint32_t)-diff;
+        }
+        hx_feedn(h, dir, c.p[i] + d.payload_off + off, len - off);
+        next[dir] = seq + len;
+        have[dir] = 1;
+    }
+    cap_free(&c);
+    hx_end(h);
+    return 0;
+}
+
+TEST(http_corpus_zeek_nflog)
+{
+    static struct hx h;
+    hx_init(&h);
+    if (feed_capture(&h, "zeek/testing/btest/Traces/nflog-http.pcap", 80) < 0) {
+        hx_free(&h);
+        t_skip("corpus absent");
+        return;
+    }
+    /* Zeek http.log: method=GET host=www.example.net uri=/ version=1.1
+     * user_agent=curl/7.50.1 status_code=200 request_body_len=0 response_body_len=1270
+     * resp_mime_types=text/html (Zeek sniffs the type; ours is the Content-Type) */
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "http.request.method"), "GET");
+    ASSERT_STR_EQ(get(&h, 0, "url.domain"), "www.example.net");
+    ASSERT_STR_EQ(get(&h, 0, "http.host"), "www.example.net");
+    ASSERT_STR_EQ(get(&h, 0, "url.original"), "/");
+    ASSERT_STR_EQ(get(&h, 0, "http.version"), "1.1");
+    ASSERT_STR_EQ(get(&h, 0, "user_agent.original"), "curl/7.50.1");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.status_code"), "200");
+    ASSERT_STR_EQ(get(&h, 0, "http.request.body.bytes"), "0");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.body.bytes"), "1270");
+    ASSERT_STR_EQ(get(&h, 0, "http.response.mime_type"), "text/html");
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+}
