@@ -138,7 +138,7 @@ struct http_state {
     struct http_dir d[2];
     struct http_tx *q[HTTP_MAX_PENDING]; /* ring of pending pairs */
     size_t head, n;
-    uint8_t done;
+    uint8_t done, switched;
 };
 
 /* ---------------------------------------------------------------- small text helpers */
@@ -556,10 +556,11 @@ static void body_inflate(struct http_body *b, struct proto_out *o, const uint8_t
     uint8_t out[16384];
     b->z.next_in = (Bytef *)(uintptr_t)p; /* zlib does not write through next_in */
     b->z.avail_in = (uInt)n;
-    while (b->z.avail_in > 0 && !b->z_failed) {
+    for (;;) {
         if (b->z_end) {
             /* another gzip member may follow (RFC 1952 §2.2); anything else is ignored */
-            if (b->coding != CODING_GZIP || inflateReset(&b->z) != Z_OK)
+            if (b->z.avail_in == 0 || b->coding != CODING_GZIP || b->z.next_in[0] != 0x1f ||
+                inflateReset(&b->z) != Z_OK)
                 return;
             b->z_end = 0;
         }
@@ -567,7 +568,7 @@ static void body_inflate(struct http_body *b, struct proto_out *o, const uint8_t
         b->z.avail_out = sizeof out;
         int rc = inflate(&b->z, Z_NO_FLUSH);
         size_t got = sizeof out - b->z.avail_out;
-        if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && got == 0)) {
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
             proto_anomaly(o, "http.body_decode_error");
             b->z_failed = 1;
             return;
@@ -581,8 +582,8 @@ static void body_inflate(struct http_body *b, struct proto_out *o, const uint8_t
         md_update(b->dec, out, got);
         if (rc == Z_STREAM_END)
             b->z_end = 1;
-        else if (got == 0 && rc == Z_BUF_ERROR)
-            break;
+        else if (rc == Z_BUF_ERROR || b->z.avail_out != 0)
+            return; /* all input taken and no output pending */
     }
 }
 
@@ -1142,8 +1143,10 @@ static void step_head(struct http_state *s, struct proto_out *o, int dir, struct
         /* the rest of the connection is not HTTP (RFC 9110 §9.3.6, §15.2.2) */
         give_up(s, o, PROTO_DIR_CLIENT);
         give_up(s, o, PROTO_DIR_SERVER);
-        if (after == AFTER_TLS)
+        if (after == AFTER_TLS) {
             proto_switch(o, "tls");
+            s->switched = 1; /* return 0: the session goes on, with the TLS parser */
+        }
     }
 }
 
@@ -1310,7 +1313,7 @@ static int http_data(void *st, struct proto_out *o, const struct proto_ctx *c, i
             break;
         }
     }
-    return s->done;
+    return s->done && !s->switched;
 }
 
 static void http_gap(void *st, struct proto_out *o, const struct proto_ctx *c, int dir, uint64_t n)

@@ -269,6 +269,80 @@ TEST(http_bad_gzip_hashes_raw_bytes)
     hx_free(&h);
 }
 
+/* gzip n bytes of c into a malloc'ed buffer; *zn gets its size. */
+static uint8_t *squeeze_big(size_t n, int c, size_t *zn)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    size_t cap = n / 500 + 4096;
+    uint8_t *out = malloc(cap), in[65536];
+    memset(in, c, sizeof in);
+    if (!out || deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(out);
+        return NULL;
+    }
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = Z_OK;
+    for (size_t left = n; rc == Z_OK;) {
+        size_t k = left < sizeof in ? left : sizeof in;
+        z.next_in = in;
+        z.avail_in = (uInt)k;
+        left -= k;
+        rc = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
+        if (z.avail_out == 0)
+            break;
+    }
+    *zn = cap - z.avail_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+TEST(http_gzip_large_and_capped)
+{
+    /* 1 MiB of 'a' inflates 1000:1, so one input chunk yields many output buffers */
+    size_t zn;
+    uint8_t *z = squeeze_big(1 << 20, 'a', &zn);
+    ASSERT_TRUE(z != NULL);
+    static struct hx h;
+    hx_init(&h);
+    char head[128];
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
+    hx_feed(&h, 0, "GET /a HTTP/1.1\r\n\r\n");
+    hx_feed(&h, 1, head);
+    for (size_t i = 0; i < zn; i += 1000)
+        hx_feedn(&h, 1, z + i, zn - i < 1000 ? zn - i : 1000);
+    free(z);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(get(&h, 0, "file.size"), "1048576");
+    ASSERT_STR_EQ(get(&h, 0, "file.hash.sha256"),
+                  "9bc1b2a288b26af7257a36277ae3816a7d4f16e89c1e7e77d0a5c48bad62b360");
+    ASSERT_EQ(h.o.nanom, 0);
+    hx_free(&h);
+
+    /* past 64 MiB decoded: the raw bytes are hashed instead, and that is counted */
+    z = squeeze_big((64u << 20) + 1, 0, &zn);
+    ASSERT_TRUE(z != NULL);
+    hx_init(&h);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn);
+    hx_feed(&h, 0, "GET /bomb HTTP/1.1\r\n\r\n");
+    hx_feed(&h, 1, head);
+    hx_feedn(&h, 1, z, zn);
+    free(z);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_EQ(proto_out_anomaly(&h.o, "http.body_decoded_too_big"), 1);
+    char want[24];
+    snprintf(want, sizeof want, "%zu", zn);
+    ASSERT_STR_EQ(get(&h, 0, "file.size"), want);
+    hx_free(&h);
+}
+
 static const char k_req[] = "GET /s?q=1 HTTP/1.1\r\nHost: a.example:8000\r\n"
                             "Content-Disposition: attachment; filename=up.txt\r\n"
                             "Content-Length: 3\r\n\r\nabcPUT /t HTTP/1.0\r\n\r\n";
@@ -389,6 +463,7 @@ TEST(http_connect_switches_to_tls)
     hx_feedn(&h, 0, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
     ASSERT_TRUE(h.o.switch_to == NULL);
     hx_feed(&h, 1, "HTTP/1.1 200 Connection established\r\n\r\n");
+    ASSERT_EQ(h.rc, 0); /* the session goes on, with another parser */
     ASSERT_TRUE(h.o.switch_to != NULL);
     ASSERT_STR_EQ(h.o.switch_to, "tls");
     ASSERT_EQ(h.o.nrecs, 1);
