@@ -413,6 +413,36 @@ static void put_target(struct proto_out *o, const struct http_tx *t)
         proto_str(o, "url.query", u + q + 1, end - q - 1);
 }
 
+/* Kept strings that are written as they are. */
+struct http_plain {
+    int f;
+    const char *path;
+};
+
+static const struct http_plain k_req_plain[] = {
+    {F_REQ_VER, "http.version"},
+    {F_UA, "user_agent.original"},
+    {F_REFERRER, "http.request.referrer"},
+    {F_REQ_CTYPE, "http.request.mime_type"},
+    {F_XFF, "http.x_forwarded_for"},
+    {F_AUTH, "http.request.headers.authorization_type"},
+    {F_REQ_FILE, "file.name"},
+};
+
+static const struct http_plain k_resp_plain[] = {
+    {F_RESP_CTYPE, "http.response.mime_type"},
+    {F_SERVER, "http.response.headers.server"},
+    {F_LOCATION, "http.response.headers.location"},
+    {F_RESP_FILE, "file.name"},
+};
+
+static void put_fields(struct proto_out *o, const struct http_tx *t, const struct http_plain *p,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_field(o, t, p[i].f, p[i].path);
+}
+
 static void tx_emit(struct proto_out *o, const struct http_tx *t)
 {
     proto_begin(o, "http");
@@ -425,13 +455,7 @@ static void tx_emit(struct proto_out *o, const struct http_tx *t)
             put_field(o, t, F_HOST, "http.host");
             put_authority(o, (const char *)t->s.data + t->off[F_HOST], t->len[F_HOST]);
         }
-        put_field(o, t, F_REQ_VER, "http.version");
-        put_field(o, t, F_UA, "user_agent.original");
-        put_field(o, t, F_REFERRER, "http.request.referrer");
-        put_field(o, t, F_REQ_CTYPE, "http.request.mime_type");
-        put_field(o, t, F_XFF, "http.x_forwarded_for");
-        put_field(o, t, F_AUTH, "http.request.headers.authorization_type");
-        put_field(o, t, F_REQ_FILE, "file.name");
+        put_fields(o, t, k_req_plain, sizeof k_req_plain / sizeof k_req_plain[0]);
         proto_int(o, "http.request.body.bytes", (int64_t)t->req.bytes);
         put_sum(o, &t->req, 1);
     } else {
@@ -441,10 +465,7 @@ static void tx_emit(struct proto_out *o, const struct http_tx *t)
         if (!t->set[F_REQ_VER])
             put_field(o, t, F_RESP_VER, "http.version");
         proto_int(o, "http.response.status_code", t->status);
-        put_field(o, t, F_RESP_CTYPE, "http.response.mime_type");
-        put_field(o, t, F_SERVER, "http.response.headers.server");
-        put_field(o, t, F_LOCATION, "http.response.headers.location");
-        put_field(o, t, F_RESP_FILE, "file.name");
+        put_fields(o, t, k_resp_plain, sizeof k_resp_plain / sizeof k_resp_plain[0]);
         proto_int(o, "http.response.body.bytes", (int64_t)t->resp.bytes);
         put_sum(o, &t->resp, 0);
     }
@@ -1206,6 +1227,17 @@ static int64_t chunk_size(const uint8_t *p, size_t n)
     return v;
 }
 
+/* k bytes of a Content-Length body or of a chunk went by (read or lost). */
+static void body_took(struct http_state *s, struct proto_out *o, int dir, uint64_t k)
+{
+    struct http_dir *d = &s->d[dir];
+    d->left -= k;
+    if (d->left == 0 && d->st == ST_BODY_LEN)
+        msg_done(s, o, dir);
+    else if (d->left == 0)
+        d->st = ST_CHUNK_END;
+}
+
 static void step_body(struct http_state *s, struct proto_out *o, int dir, struct rdr *r)
 {
     struct http_dir *d = &s->d[dir];
@@ -1213,13 +1245,8 @@ static void step_body(struct http_state *s, struct proto_out *o, int dir, struct
     if (d->st != ST_BODY_CLOSE && k > d->left)
         k = (size_t)d->left;
     body_feed(&d->b, o, rdr_bytes(r, k), k);
-    if (d->st == ST_BODY_CLOSE)
-        return;
-    d->left -= k;
-    if (d->left == 0 && d->st == ST_BODY_LEN)
-        msg_done(s, o, dir);
-    else if (d->left == 0)
-        d->st = ST_CHUNK_END;
+    if (d->st != ST_BODY_CLOSE)
+        body_took(s, o, dir, k);
 }
 
 static void step_chunk(struct http_state *s, struct proto_out *o, int dir, struct rdr *r)
@@ -1330,13 +1357,8 @@ static void http_gap(void *st, struct proto_out *o, const struct proto_ctx *c, i
         /* the hole is inside the body: count it, hash nothing, keep going */
         d->b.incomplete = 1;
         d->b.bytes += n;
-        if (d->st == ST_BODY_CLOSE)
-            return;
-        d->left -= n;
-        if (d->left == 0 && d->st == ST_BODY_LEN)
-            msg_done(s, o, dir);
-        else if (d->left == 0)
-            d->st = ST_CHUNK_END;
+        if (d->st != ST_BODY_CLOSE)
+            body_took(s, o, dir, n);
         return;
     }
     if (d->b.active) {
