@@ -667,6 +667,34 @@ static void emit_attrs(struct proto_out *o, const struct der *name, const char *
     }
 }
 
+/* RFC 5952 §4: lowercase, no leading zeros, the longest run (>= 2) of zero groups as "::". */
+static void ip6_str(const uint8_t *a, char *out, size_t cap)
+{
+    int best = -1, bestlen = 0;
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && ld_u16be(a + 2 * j) == 0)
+            j++;
+        if (j - i > bestlen && j - i >= 2) {
+            best = i;
+            bestlen = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    size_t l = 0;
+    out[0] = 0;
+    for (int i = 0; i < 8 && l < cap; i++) {
+        if (i == best) {
+            l += (size_t)snprintf(out + l, cap - l, "::");
+            i += bestlen - 1;
+            continue;
+        }
+        int sep = i > 0 && i != best + bestlen;
+        l += (size_t)snprintf(out + l, cap - l, "%s%x", sep ? ":" : "",
+                              (unsigned)ld_u16be(a + 2 * i));
+    }
+}
+
 static void emit_san(struct proto_out *o, const char *path, const struct x509_cert *c)
 {
     struct rdr r;
@@ -681,11 +709,8 @@ static void emit_san(struct proto_out *o, const char *path, const struct x509_ce
         } else if (g.tag == 7 && g.n == 4) { /* iPAddress */
             snprintf(ip, sizeof ip, "%u.%u.%u.%u", g.v[0], g.v[1], g.v[2], g.v[3]);
             proto_cstr(o, path, ip);
-        } else if (g.tag == 7 && g.n == 16) { /* RFC 5952 would compress zeros; full form */
-            size_t l = 0;
-            for (int i = 0; i < 16; i += 2)
-                l += (size_t)snprintf(ip + l, sizeof ip - l, "%s%x", i ? ":" : "",
-                                      (unsigned)ld_u16be(g.v + i));
+        } else if (g.tag == 7 && g.n == 16) {
+            ip6_str(g.v, ip, sizeof ip);
             proto_cstr(o, path, ip);
         }
     }

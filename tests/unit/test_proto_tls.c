@@ -533,8 +533,9 @@ TEST(x509_fields_of_a_made_certificate)
     EVP_PKEY *ca = ec_key(), *leaf = ec_key();
     ASSERT_TRUE(ca && leaf);
     uint8_t *d1 = NULL, *d2 = NULL;
-    int n1 = make_cert(leaf, ca, "leaf.example.com", "Test CA", 0x9abc,
-                       "DNS:www.example.com,IP:192.0.2.1,DNS:example.com", &d1);
+    int n1 =
+        make_cert(leaf, ca, "leaf.example.com", "Test CA", 0x9abc,
+                  "DNS:www.example.com,IP:192.0.2.1,DNS:example.com,IP:2001:db8:0:0:1:0:0:1", &d1);
     int n2 = make_cert(ca, ca, "Test CA", "Test CA", 1, NULL, &d2);
     ASSERT_GT(n1, 100);
     ASSERT_GT(n2, 100);
@@ -565,7 +566,10 @@ TEST(x509_fields_of_a_made_certificate)
     ASSERT_STR_EQ(proto_out_get(&o, 0, "tls.server.x509.issuer.common_name"), "Test CA");
     ASSERT_STR_EQ(proto_out_get(&o, 0, "tls.server.x509.issuer.distinguished_name"),
                   "CN=Test CA,O=Org\\, Inc.,C=US");
-    ASSERT_EQ(proto_out_count(&o, 0, "tls.server.x509.alternative_names"), 3);
+    ASSERT_EQ(proto_out_count(&o, 0, "tls.server.x509.alternative_names"), 4);
+    /* RFC 5952 §4.2.3: of two equal zero runs the first becomes "::" */
+    ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "tls.server.x509.alternative_names", 3),
+                  "2001:db8::1:0:0:1");
     ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "tls.server.x509.alternative_names", 1), "192.0.2.1");
     ASSERT_STR_EQ(proto_out_get_nth(&o, 0, "tls.server.x509.alternative_names", 2), "example.com");
     ASSERT_STR_EQ(proto_out_get(&o, 0, "tls.server.x509.public_key_size"), "256");
