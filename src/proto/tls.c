@@ -250,6 +250,13 @@ static int read_u16_vec(struct hello *h, struct u16list *l, const uint8_t *p, si
     return 0;
 }
 
+/* A vector with a 1- or 2-byte length in front (RFC 8446 §3.4): its bytes, or NULL. */
+static const uint8_t *read_vec(struct rdr *r, int width, size_t *len)
+{
+    *len = width == 1 ? rdr_u8(r) : rdr_u16be(r);
+    return rdr_bytes(r, *len);
+}
+
 static int parse_client_exts(struct proto_out *o, struct hello *h, struct rdr *r)
 {
     while (rdr_left(r) >= 4) {
@@ -283,8 +290,8 @@ static int parse_client_exts(struct proto_out *o, struct hello *h, struct rdr *r
                 proto_anomaly(o, "tls.bad_supported_groups");
             break;
         case 11: { /* ec_point_format_list <1..2^8-1> */
-            uint8_t fl = rdr_u8(&e);
-            const uint8_t *f = rdr_bytes(&e, fl);
+            size_t fl;
+            const uint8_t *f = read_vec(&e, 1, &fl);
             if (f) {
                 memcpy(h->formats, f, fl);
                 h->nformats = fl;
@@ -297,17 +304,11 @@ static int parse_client_exts(struct proto_out *o, struct hello *h, struct rdr *r
             if (read_u16_vec(h, &h->sigalgs, d, len))
                 proto_anomaly(o, "tls.bad_signature_algorithms");
             break;
-        case 16: { /* protocol_name_list <2..2^16-1> */
-            uint16_t al = rdr_u16be(&e);
-            const uint8_t *a = rdr_bytes(&e, al);
-            if (a) {
-                h->alpn = a;
-                h->alpn_len = al;
-            } else {
+        case 16: /* protocol_name_list <2..2^16-1> */
+            h->alpn = read_vec(&e, 2, &h->alpn_len);
+            if (!h->alpn)
                 proto_anomaly(o, "tls.bad_alpn");
-            }
             break;
-        }
         case 43: { /* ClientHello supported_versions <2..254> */
             uint8_t vl = rdr_u8(&e);
             if (vl % 2 || vl != rdr_left(&e)) {
@@ -326,17 +327,30 @@ static int parse_client_exts(struct proto_out *o, struct hello *h, struct rdr *r
     return 0;
 }
 
+static uint32_t rdr_u24be(struct rdr *r)
+{
+    uint32_t v = (uint32_t)rdr_u8(r) << 16;
+    return v | rdr_u16be(r);
+}
+
+/* Point r at the body of handshake message msg when its type is `type` (RFC 8446 §4). */
+static int hs_body(struct rdr *r, const uint8_t *msg, size_t n, uint8_t type)
+{
+    rdr_init(r, msg, n);
+    uint8_t t = rdr_u8(r);
+    uint32_t len = rdr_u24be(r);
+    if (!rdr_ok(r) || t != type || len > rdr_left(r))
+        return -1;
+    rdr_init(r, msg + 4, len);
+    return 0;
+}
+
 static int parse_client_hello(struct proto_out *o, struct hello *h, const uint8_t *msg, size_t n)
 {
     struct rdr r;
     memset(h, 0, sizeof *h);
-    rdr_init(&r, msg, n);
-    uint8_t type = rdr_u8(&r);
-    uint32_t len = (uint32_t)rdr_u8(&r) << 16;
-    len |= rdr_u16be(&r);
-    if (!rdr_ok(&r) || type != 1 || len > rdr_left(&r))
+    if (hs_body(&r, msg, n, 1) != 0)
         return -1;
-    rdr_init(&r, msg + 4, len);
     h->legacy_version = rdr_u16be(&r);
     rdr_skip(&r, 32);
     h->sid_len = rdr_u8(&r);
@@ -556,13 +570,8 @@ static int parse_server_hello(struct server_hello *s, const uint8_t *msg, size_t
 {
     struct rdr r;
     memset(s, 0, sizeof *s);
-    rdr_init(&r, msg, n);
-    uint8_t type = rdr_u8(&r);
-    uint32_t len = (uint32_t)rdr_u8(&r) << 16;
-    len |= rdr_u16be(&r);
-    if (!rdr_ok(&r) || type != 2 || len > rdr_left(&r))
+    if (hs_body(&r, msg, n, 2) != 0)
         return -1;
-    rdr_init(&r, msg + 4, len);
     s->legacy_version = s->version = rdr_u16be(&r);
     const uint8_t *rnd = rdr_bytes(&r, 32);
     s->hrr = rnd && memcmp(rnd, hrr_random, 32) == 0;
@@ -668,16 +677,14 @@ static void write_certificates(struct proto_out *o, const struct buf *m, int ser
     struct rdr r;
     rdr_init(&r, m->data, m->len);
     rdr_skip(&r, 4);
-    uint32_t total = (uint32_t)rdr_u8(&r) << 16;
-    total |= rdr_u16be(&r);
+    uint32_t total = rdr_u24be(&r);
     if (!rdr_ok(&r) || total != rdr_left(&r)) {
         proto_anomaly(o, "tls.bad_certificate_message");
         if (!rdr_ok(&r))
             return;
     }
     for (int i = 0; rdr_left(&r) >= 3; i++) {
-        uint32_t len = (uint32_t)rdr_u8(&r) << 16;
-        len |= rdr_u16be(&r);
+        uint32_t len = rdr_u24be(&r);
         const uint8_t *der = rdr_bytes(&r, len);
         if (!der) {
             proto_anomaly(o, "tls.bad_certificate_message");

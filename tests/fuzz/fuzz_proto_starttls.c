@@ -6,6 +6,7 @@
  * the direction.  Each chunk goes to the parser as an exact-size heap copy; probes
  * run on every chunk as well.
  */
+#include "fuzz_chunks.h"
 #include "proto/proto.h"
 #include "proto/starttls.h"
 
@@ -27,23 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *st = calloc(1, p->state_size);
     struct proto_ctx ctx = {4, 6, NULL, NULL, 50000, 25, 0};
     int done = 0;
-    size_t off = 1;
-    while (!done && off + 3 <= size) {
-        int dir = data[off] & 1;
-        size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
-        off += 3;
-        if (n > size - off)
-            n = size - off;
-        uint8_t *c = malloc(n ? n : 1);
-        if (!c)
-            break;
-        memcpy(c, data + off, n);
-        int v = p->probe(&ctx, dir, c, n);
+    size_t off = 1, n;
+    uint8_t ctl, *c;
+    while (!done && fuzz_chunk(data, size, &off, 0, &ctl, &c, &n) == 0) {
+        int v = p->probe(&ctx, ctl & 1, c, n);
         if (v < PROTO_NO || v > PROTO_CONTENT)
             abort();
-        done = p->data(st, &o, &ctx, dir, c, n);
+        done = p->data(st, &o, &ctx, ctl & 1, c, n);
         free(c);
-        off += n;
     }
     if (done && (!o.switch_to || strcmp(o.switch_to, "tls") != 0))
         abort();

@@ -8,6 +8,7 @@
  *     instead of data.  Each chunk goes to the parser as an exact-size heap copy.
  * Every finished record must hold well-formed JSON text (checked loosely: braces).
  */
+#include "fuzz_chunks.h"
 #include "proto/proto.h"
 #include "proto/tls.h"
 
@@ -48,25 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *st = calloc(1, proto_tls.state_size);
     struct proto_ctx ctx = {4, 6, NULL, NULL, 50000, 443, 0};
     int done = 0;
-    size_t off = 0;
-    while (!done && off + 3 <= size) {
-        uint8_t ctl = data[off];
-        size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
-        off += 3;
-        int dir = ctl & 1;
-        if (ctl & 2) {
-            proto_tls.gap(st, &o, &ctx, dir, n);
-            continue;
-        }
-        if (n > size - off)
-            n = size - off;
-        uint8_t *c = malloc(n ? n : 1);
+    size_t off = 0, n;
+    uint8_t ctl, *c;
+    while (!done && fuzz_chunk(data, size, &off, 2, &ctl, &c, &n) == 0) {
         if (!c)
-            break;
-        memcpy(c, data + off, n);
-        done = proto_tls.data(st, &o, &ctx, dir, c, n);
+            proto_tls.gap(st, &o, &ctx, ctl & 1, n);
+        else
+            done = proto_tls.data(st, &o, &ctx, ctl & 1, c, n);
         free(c);
-        off += n;
     }
     if (!done)
         proto_tls.end(st, &o, &ctx);

@@ -78,6 +78,16 @@ struct hello_spec {
     int grease_exts; /* a GREASE extension first and last */
 };
 
+/* An extension holding one list of 16-bit values with a 2-byte length. */
+static void u16_ext(struct bb *b, unsigned type, const unsigned *v, size_t n)
+{
+    put16(b, type);
+    put16(b, (unsigned)(2 + 2 * n));
+    put16(b, (unsigned)(2 * n));
+    for (size_t i = 0; i < n; i++)
+        put16(b, v[i]);
+}
+
 /* A ClientHello handshake message (header included) into b. */
 static void client_hello(struct bb *b, const struct hello_spec *s)
 {
@@ -106,26 +116,16 @@ static void client_hello(struct bb *b, const struct hello_spec *s)
         close_len(b, l, 2);
         close_len(b, e, 2);
     }
-    if (s->ngroups) {
-        put16(b, 10);
-        put16(b, (unsigned)(2 + 2 * s->ngroups));
-        put16(b, (unsigned)(2 * s->ngroups));
-        for (size_t i = 0; i < s->ngroups; i++)
-            put16(b, s->groups[i]);
-    }
+    if (s->ngroups)
+        u16_ext(b, 10, s->groups, s->ngroups);
     if (s->formats) {
         put16(b, 11);
         put16(b, 2);
         put8(b, 1);
         put8(b, 0);
     }
-    if (s->nsigalgs) {
-        put16(b, 13);
-        put16(b, (unsigned)(2 + 2 * s->nsigalgs));
-        put16(b, (unsigned)(2 * s->nsigalgs));
-        for (size_t i = 0; i < s->nsigalgs; i++)
-            put16(b, s->sigalgs[i]);
-    }
+    if (s->nsigalgs)
+        u16_ext(b, 13, s->sigalgs, s->nsigalgs);
     if (s->nalpn) {
         put16(b, 16);
         size_t e = mark(b, 2), l = mark(b, 2);
@@ -793,28 +793,72 @@ static int feed_capture(struct run *r, const struct proto_parser *p, const char 
 
 #define ASSERT_FIELD(r, path, want) ASSERT_STR_EQ(proto_out_get(&(r)->o, 0, path), want)
 
+/* The facts most captures state: JA3, JA3S, JA4, cipher, version, SNI (NULL: not stated). */
+struct facts {
+    const char *ja3, *ja3s, *ja3s_string, *ja4, *cipher, *version, *sni;
+};
+
+static void assert_facts(const struct run *r, const struct facts *f)
+{
+    static const char *const path[7] = {
+        "tls.client.ja3", "tls.server.ja3s", "tls.server.ja3s_string", "tls.client.ja4",
+        "tls.cipher",     "tls.version",     "tls.client.server_name"};
+    const char *const want[7] = {f->ja3,    f->ja3s,    f->ja3s_string, f->ja4,
+                                 f->cipher, f->version, f->sni};
+    for (int i = 0; i < 7; i++)
+        if (want[i])
+            ASSERT_STR_EQ(proto_out_get(&r->o, 0, path[i]), want[i]);
+}
+
+#define ASSERT_FACTS(r, ...)                                                                       \
+    do {                                                                                           \
+        assert_facts(r, &(const struct facts){__VA_ARGS__});                                       \
+        T_STOP_IF_FAILED();                                                                        \
+    } while (0)
+
+/* The leaf certificate facts Suricata and Arkime state (NULL: not stated). */
+struct cert_facts {
+    const char *subject, *issuer, *serial, *sha1, *not_before, *not_after;
+};
+
+static void assert_cert(const struct run *r, const struct cert_facts *f)
+{
+    static const char *const path[6] = {"tls.server.x509.subject.distinguished_name",
+                                        "tls.server.x509.issuer.distinguished_name",
+                                        "tls.server.x509.serial_number",
+                                        "tls.server.hash.sha1",
+                                        "tls.server.x509.not_before",
+                                        "tls.server.x509.not_after"};
+    const char *const want[6] = {f->subject, f->issuer,     f->serial,
+                                 f->sha1,    f->not_before, f->not_after};
+    for (int i = 0; i < 6; i++)
+        if (want[i])
+            ASSERT_STR_EQ(proto_out_get(&r->o, 0, path[i]), want[i]);
+}
+
+#define ASSERT_CERT(r, ...)                                                                        \
+    do {                                                                                           \
+        assert_cert(r, &(const struct cert_facts){__VA_ARGS__});                                   \
+        T_STOP_IF_FAILED();                                                                        \
+    } while (0)
+
 TEST(tls_corpus_suricata_ja4_tls)
 {
     struct run r;
     CORPUS(&r, &proto_tls, "suricata-verify/tests/ja4-tls/input.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Suricata ja4-tls/test.yaml */
-    ASSERT_FIELD(&r, "tls.client.ja4", "t12i1810s1_27d4652c4487_06a4338d0495");
+    ASSERT_FACTS(&r, .ja4 = "t12i1810s1_27d4652c4487_06a4338d0495",
+                 .ja3 = "308b0bd904abbef5e0034a1ff7a78920",
+                 .ja3s = "ccc514751b175866924439bdbb5bba34", .version = "1.2");
     /* tshark */
-    ASSERT_FIELD(&r, "tls.client.ja3", "308b0bd904abbef5e0034a1ff7a78920");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "ccc514751b175866924439bdbb5bba34");
     /* Suricata bug-7286-tls-metadata-01: subject/issuer are OpenSSL's oneline order
      * ("C=FR, ST=IDF, …"); ours is RFC 4514 (reversed, ',' without space).  Serial
      * 00:97:E6:… is the DER bytes; we drop the sign byte and write lowercase. */
-    ASSERT_FIELD(&r, "tls.version", "1.2");
-    ASSERT_FIELD(&r, "tls.server.x509.subject.distinguished_name",
-                 "CN=SELKS,O=Stamus,L=Paris,ST=IDF,C=FR");
-    ASSERT_FIELD(&r, "tls.server.x509.issuer.distinguished_name",
-                 "CN=SELKS,O=Stamus,L=Paris,ST=IDF,C=FR");
-    ASSERT_FIELD(&r, "tls.server.x509.serial_number", "97e647098eeac9b4");
-    ASSERT_FIELD(&r, "tls.server.hash.sha1", "3a0b3b23152c445c27ac6a0c41d6fa74afb4095b");
-    ASSERT_FIELD(&r, "tls.server.x509.not_before", "2015-02-12T18:07:27Z");
-    ASSERT_FIELD(&r, "tls.server.x509.not_after", "2025-02-09T18:07:27Z");
+    ASSERT_CERT(&r, .subject = "CN=SELKS,O=Stamus,L=Paris,ST=IDF,C=FR",
+                .issuer = "CN=SELKS,O=Stamus,L=Paris,ST=IDF,C=FR", .serial = "97e647098eeac9b4",
+                .sha1 = "3a0b3b23152c445c27ac6a0c41d6fa74afb4095b",
+                .not_before = "2015-02-12T18:07:27Z", .not_after = "2025-02-09T18:07:27Z");
     ASSERT_FIELD(&r, "tls.server.x509.self_signed", "true");
     ASSERT_FIELD(&r, "tls.server.x509.subject.common_name", "SELKS");
     run_free(&r, &proto_tls);
@@ -827,10 +871,9 @@ TEST(tls_corpus_suricata_certs_alert)
     ASSERT_EQ(r.o.nrecs, 1);
     ASSERT_EQ(r.done, 1);
     /* Suricata tls-ja3s/test.yaml; tshark for JA3 and SNI */
-    ASSERT_FIELD(&r, "tls.server.ja3s", "5d79edf64e03689ff559a54e9d9487bc");
-    ASSERT_FIELD(&r, "tls.server.ja3s_string", "771,49199,65281-0-11-16-23");
-    ASSERT_FIELD(&r, "tls.client.ja3", "1fe4c7a3544eb27afec2adfb3a3dbf60");
-    ASSERT_FIELD(&r, "tls.client.server_name", "example.com");
+    ASSERT_FACTS(&r, .ja3s = "5d79edf64e03689ff559a54e9d9487bc",
+                 .ja3s_string = "771,49199,65281-0-11-16-23",
+                 .ja3 = "1fe4c7a3544eb27afec2adfb3a3dbf60", .sni = "example.com");
     ASSERT_EQ(proto_out_count(&r.o, 0, "tls.server.chain.sha1"), 3); /* "3-cert chain" */
     run_free(&r, &proto_tls);
 }
@@ -841,23 +884,19 @@ TEST(tls_corpus_suricata_client_auth)
     CORPUS(&r, &proto_tls, "suricata-verify/tests/tls/tls-store-02/tls-client-auth.pcap", 8081, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Suricata tls-eve-custom-fields/test.yaml (DN order: see the ja4-tls test) */
-    ASSERT_FIELD(&r, "tls.server.x509.subject.distinguished_name",
-                 "CN=SampleServer,O=TLSClientAuthSampleServer,L=Budapest,ST=Budapest,C=HU");
-    ASSERT_FIELD(&r, "tls.server.x509.issuer.distinguished_name",
-                 "CN=SampleRoot,O=TLSClientAuthSampleCA,L=Budapest,ST=Budapest,C=HU");
+    ASSERT_CERT(
+        &r, .subject = "CN=SampleServer,O=TLSClientAuthSampleServer,L=Budapest,ST=Budapest,C=HU",
+        .issuer = "CN=SampleRoot,O=TLSClientAuthSampleCA,L=Budapest,ST=Budapest,C=HU",
+        .serial = "c7d4288b80e01e25", .sha1 = "0639f95dfe8153c49df0ac803e2d4207e896de09",
+        .not_before = "2018-04-14T20:55:27Z", .not_after = "2018-05-14T20:55:27Z");
     ASSERT_FIELD(&r, "tls.server.x509.alternative_names", "localhost");
-    ASSERT_FIELD(&r, "tls.server.x509.serial_number", "c7d4288b80e01e25");
-    ASSERT_FIELD(&r, "tls.server.hash.sha1", "0639f95dfe8153c49df0ac803e2d4207e896de09");
-    ASSERT_FIELD(&r, "tls.client.server_name", "localhost");
-    ASSERT_FIELD(&r, "tls.version", "1.2");
-    ASSERT_FIELD(&r, "tls.server.x509.not_before", "2018-04-14T20:55:27Z");
-    ASSERT_FIELD(&r, "tls.server.x509.not_after", "2018-05-14T20:55:27Z");
+    /* tshark for JA3/JA3S */
+    ASSERT_FACTS(&r, .sni = "localhost", .version = "1.2",
+                 .ja3 = "2a26b1a62e40d25d4de3babc9d532f30",
+                 .ja3s = "a9e3ed16ee3208291487c8d2aa2ad924");
     ASSERT_FIELD(&r, "tls.client.x509.serial_number", "c7d4288b80e01e27");
     ASSERT_FIELD(&r, "tls.client.x509.not_before", "2018-04-14T20:55:27Z");
     ASSERT_FIELD(&r, "tls.client.x509.not_after", "2018-05-14T20:55:27Z");
-    /* tshark */
-    ASSERT_FIELD(&r, "tls.client.ja3", "2a26b1a62e40d25d4de3babc9d532f30");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "a9e3ed16ee3208291487c8d2aa2ad924");
     run_free(&r, &proto_tls);
 }
 
@@ -867,17 +906,14 @@ TEST(tls_corpus_arkime_tls13_draft)
     CORPUS(&r, &proto_tls, "arkime/tests/pcap/tls13.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Arkime tls13.test (its version "TLSv1.3-draft-18" is our "1.3-draft-18") */
-    ASSERT_FIELD(&r, "tls.client.ja3", "4826a90ec2daf4f7b4b64cc1c8bd343b");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "b8a8031b301aef7618403061e9f33065");
-    ASSERT_FIELD(&r, "tls.server.ja3s_string", "32530,4865,40");
-    ASSERT_FIELD(&r, "tls.client.ja4", "t00d1815h2_a30347de7a75_2a77702ff8e0");
+    ASSERT_FACTS(&r, .ja3 = "4826a90ec2daf4f7b4b64cc1c8bd343b",
+                 .ja3s = "b8a8031b301aef7618403061e9f33065", .ja3s_string = "32530,4865,40",
+                 .ja4 = "t00d1815h2_a30347de7a75_2a77702ff8e0", .cipher = "TLS_AES_128_GCM_SHA256",
+                 .sni = "blog.cloudflare.com", .version = "1.3-draft-18");
     ASSERT_FIELD(&r, "tls.client.ja4_r",
                  "t00d1815h2_000a,002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,"
                  "c030,cc13,cc14,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,0023,0028,002b,002d,"
                  "7550,ff01_0403,0804,0401,0503,0805,0501,0806,0601,0201");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_AES_128_GCM_SHA256");
-    ASSERT_FIELD(&r, "tls.client.server_name", "blog.cloudflare.com");
-    ASSERT_FIELD(&r, "tls.version", "1.3-draft-18");
     run_free(&r, &proto_tls);
 }
 
@@ -887,12 +923,10 @@ TEST(tls_corpus_arkime_openssl_tls12)
     CORPUS(&r, &proto_tls, "arkime/tests/pcap/openssl-tls1_2.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Arkime openssl-tls1_2.test */
-    ASSERT_FIELD(&r, "tls.client.ja3", "c1a36e1a870786cc75edddc0009eaf3a");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "ccc514751b175866924439bdbb5bba34");
-    ASSERT_FIELD(&r, "tls.server.ja3s_string", "771,49199,65281-11-35");
-    ASSERT_FIELD(&r, "tls.client.ja4", "t12i740500_c43983326036_3eafcbe19126");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-    ASSERT_FIELD(&r, "tls.version", "1.2");
+    ASSERT_FACTS(&r, .ja3 = "c1a36e1a870786cc75edddc0009eaf3a",
+                 .ja3s = "ccc514751b175866924439bdbb5bba34", .ja3s_string = "771,49199,65281-11-35",
+                 .ja4 = "t12i740500_c43983326036_3eafcbe19126",
+                 .cipher = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", .version = "1.2");
     ASSERT_TRUE(GET(&r, 0, "tls.client.server_name") == NULL);
     /* Arkime lists the chain in its own order; on the wire the leaf comes first */
     ASSERT_FIELD(&r, "tls.server.hash.sha1", "0ea3277ceb7fb28c2b5d7dd76be9ba1aec0dff91");
@@ -918,11 +952,10 @@ TEST(tls_corpus_arkime_alpn_h2)
     CORPUS(&r, &proto_tls, "arkime/tests/pcap/tls-alpn-h2.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Arkime tls-alpn-h2.test (its curve "prime256v1" is our SEC name "secp256r1") */
-    ASSERT_FIELD(&r, "tls.client.ja3", "3faa4ad39f690c4ef1c3160caa375465");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "7f76f3e952a1bc7d407366fafe1db7ed");
-    ASSERT_FIELD(&r, "tls.client.ja4", "t12d4605h2_85626a9a5f7f_aaf95bb78ec9");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
-    ASSERT_FIELD(&r, "tls.client.server_name", "www.cloudflare.com");
+    ASSERT_FACTS(
+        &r, .ja3 = "3faa4ad39f690c4ef1c3160caa375465", .ja3s = "7f76f3e952a1bc7d407366fafe1db7ed",
+        .ja4 = "t12d4605h2_85626a9a5f7f_aaf95bb78ec9",
+        .cipher = "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", .sni = "www.cloudflare.com");
     ASSERT_FIELD(&r, "tls.next_protocol", "h2");
     ASSERT_FIELD(&r, "tls.server.hash.sha1", "6a4cb249b71b6659dabb960115fd7a01bfc9968c");
     ASSERT_FIELD(&r, "tls.server.x509.serial_number", "0a68bb984a507399f4716e809a44a7b0");
@@ -943,13 +976,10 @@ TEST(tls_corpus_arkime_curl_tls13)
     ASSERT_EQ(r.o.nrecs, 1);
     ASSERT_EQ(r.done, 1);
     /* Arkime curl-enabled-tls13.test */
-    ASSERT_FIELD(&r, "tls.client.ja3", "eeadfd2f446a45ded96f804720a0c75b");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "907bf3ecef1c987c889946b737b43de8");
-    ASSERT_FIELD(&r, "tls.server.ja3s_string", "771,4866,51-43");
-    ASSERT_FIELD(&r, "tls.client.ja4", "t13d0413h2_16476d049b0b_ffceb19bae65");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_AES_256_GCM_SHA384");
-    ASSERT_FIELD(&r, "tls.version", "1.3");
-    ASSERT_FIELD(&r, "tls.client.server_name", "enabled.tls13.com");
+    ASSERT_FACTS(&r, .ja3 = "eeadfd2f446a45ded96f804720a0c75b",
+                 .ja3s = "907bf3ecef1c987c889946b737b43de8", .ja3s_string = "771,4866,51-43",
+                 .ja4 = "t13d0413h2_16476d049b0b_ffceb19bae65", .cipher = "TLS_AES_256_GCM_SHA384",
+                 .version = "1.3", .sni = "enabled.tls13.com");
     ASSERT_FIELD(&r, "tls.resumed", "false");
     run_free(&r, &proto_tls);
 }
@@ -960,24 +990,19 @@ TEST(tls_corpus_zeek_tls10_extensions)
     CORPUS(&r, &proto_tls, "zeek/testing/btest/Traces/tls/tls-conn-with-extensions.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Zeek ssl.log / x509.log (fingerprints there are SHA-256); tshark for JA3/JA3S */
-    ASSERT_FIELD(&r, "tls.version", "1.0");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_ECDHE_RSA_WITH_RC4_128_SHA");
-    ASSERT_FIELD(&r, "tls.client.server_name", "ssl.gstatic.com");
+    ASSERT_FACTS(&r, .version = "1.0", .cipher = "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+                 .sni = "ssl.gstatic.com", .ja3 = "62351d5ea3cd4f21f697965b10a9bbbe",
+                 .ja3s = "e07f21892995126f4b539c02215c8456");
     ASSERT_FIELD(&r, "tls.resumed", "false");
-    ASSERT_FIELD(&r, "tls.client.ja3", "62351d5ea3cd4f21f697965b10a9bbbe");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "e07f21892995126f4b539c02215c8456");
     ASSERT_FIELD(&r, "tls.server.hash.sha256",
                  "a580247a25324adf4add5af648de4ac5798030dfd622f26a5f2280d7528ae244");
     ASSERT_STR_EQ(proto_out_get_nth(&r.o, 0, "tls.server.chain.sha256", 1),
                   "250da2691be97c9a33ceef7e311c14fb01846e058a99cea9bd1125bd25a0cad5");
-    ASSERT_FIELD(&r, "tls.server.x509.serial_number", "36f5da5300000000505e");
-    ASSERT_FIELD(&r, "tls.server.x509.subject.distinguished_name",
-                 "CN=*.gstatic.com,O=Google Inc,L=Mountain View,ST=California,C=US");
-    ASSERT_FIELD(&r, "tls.server.x509.issuer.distinguished_name",
-                 "CN=Google Internet Authority,O=Google Inc,C=US");
     /* not_valid_before 1334102677, not_valid_after 1365639277 (date -u -d @…) */
-    ASSERT_FIELD(&r, "tls.server.x509.not_before", "2012-04-11T00:04:37Z");
-    ASSERT_FIELD(&r, "tls.server.x509.not_after", "2013-04-11T00:14:37Z");
+    ASSERT_CERT(&r, .serial = "36f5da5300000000505e",
+                .subject = "CN=*.gstatic.com,O=Google Inc,L=Mountain View,ST=California,C=US",
+                .issuer = "CN=Google Internet Authority,O=Google Inc,C=US",
+                .not_before = "2012-04-11T00:04:37Z", .not_after = "2013-04-11T00:14:37Z");
     ASSERT_FIELD(&r, "tls.server.x509.public_key_algorithm", "rsa");
     ASSERT_FIELD(&r, "tls.server.x509.public_key_size", "1024");
     ASSERT_EQ(proto_out_count(&r.o, 0, "tls.server.x509.alternative_names"), 3);
@@ -994,11 +1019,9 @@ TEST(tls_corpus_zeek_ech)
     CORPUS(&r, &proto_tls, "zeek/testing/btest/Traces/tls/tls13-ech.pcap", 443, 51066);
     ASSERT_EQ(r.o.nrecs, 1);
     /* Zeek ssl.log (outer SNI); tshark for JA3/JA3S */
-    ASSERT_FIELD(&r, "tls.version", "1.3");
-    ASSERT_FIELD(&r, "tls.cipher", "TLS_AES_128_GCM_SHA256");
-    ASSERT_FIELD(&r, "tls.client.server_name", "cloudflare-ech.com");
-    ASSERT_FIELD(&r, "tls.client.ja3", "2fcbf8655473005933c5869b2b5d8044");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "f4febc55ea12b31ae17cfb7e614afda8");
+    ASSERT_FACTS(&r, .version = "1.3", .cipher = "TLS_AES_128_GCM_SHA256",
+                 .sni = "cloudflare-ech.com", .ja3 = "2fcbf8655473005933c5869b2b5d8044",
+                 .ja3s = "f4febc55ea12b31ae17cfb7e614afda8");
     run_free(&r, &proto_tls);
 }
 
@@ -1008,9 +1031,8 @@ TEST(tls_corpus_ja4_tls12_single_hello)
     CORPUS(&r, &proto_tls, "ja4/pcap/tls12.pcap", 443, 0);
     ASSERT_EQ(r.o.nrecs, 1);
     /* FoxIO tls12.pcap.json and the rust snapshot; tshark for JA3 */
-    ASSERT_FIELD(&r, "tls.client.ja4", "t13d1715h2_5b57614c22b0_3d5424432f57");
-    ASSERT_FIELD(&r, "tls.client.server_name", "contile.services.mozilla.com");
-    ASSERT_FIELD(&r, "tls.client.ja3", "579ccef312d18482fc42e2b822ca2430");
+    ASSERT_FACTS(&r, .ja4 = "t13d1715h2_5b57614c22b0_3d5424432f57",
+                 .sni = "contile.services.mozilla.com", .ja3 = "579ccef312d18482fc42e2b822ca2430");
     run_free(&r, &proto_tls);
 }
 
@@ -1034,10 +1056,8 @@ TEST(tls_corpus_ja4_handshakes)
         struct run r;
         CORPUS(&r, &proto_tls, "ja4/pcap/tls-handshake.pcapng", want[i].dport, want[i].sport);
         ASSERT_EQ(r.o.nrecs, 1);
-        ASSERT_FIELD(&r, "tls.client.server_name", want[i].sni);
-        ASSERT_FIELD(&r, "tls.client.ja4", want[i].ja4);
-        ASSERT_FIELD(&r, "tls.client.ja3", want[i].ja3);
-        ASSERT_FIELD(&r, "tls.server.ja3s", want[i].ja3s);
+        ASSERT_FACTS(&r, .sni = want[i].sni, .ja4 = want[i].ja4, .ja3 = want[i].ja3,
+                     .ja3s = want[i].ja3s);
         run_free(&r, &proto_tls);
     }
 }
@@ -1049,8 +1069,8 @@ TEST(tls_corpus_incomplete_der)
            10443, 0);
     /* the file breaks after 6 packets; tshark states JA3/JA3S for what is readable */
     ASSERT_EQ(r.o.nrecs, 1);
-    ASSERT_FIELD(&r, "tls.client.ja3", "cee46fdd039bfaea42cc1a96e2288bed");
-    ASSERT_FIELD(&r, "tls.server.ja3s", "8529fd8de0d7f73186ef5ea8b4531a76");
+    ASSERT_FACTS(&r, .ja3 = "cee46fdd039bfaea42cc1a96e2288bed",
+                 .ja3s = "8529fd8de0d7f73186ef5ea8b4531a76");
     ASSERT_EQ(proto_out_anomaly(&r.o, "x509.bad_certificate"), 1);
     ASSERT_TRUE(GET(&r, 0, "tls.server.hash.sha1") == NULL);
     ASSERT_EQ(proto_out_count(&r.o, 0, "tls.server.chain.sha1"), 1);
