@@ -21,7 +21,7 @@ static void on_session(void *ctx, const struct session_rec *s)
     }
     int rc = store_session_add(pl->st, pl->ingest_id, &r);
     if (out)
-        proto_out_clear(out);
+        out->nrecs = 0; /* the store took the records */
     if (rc) {
         pl->err = rc;
         return;

@@ -32,6 +32,7 @@ struct proto_sess {
     uint8_t first_dir; /* direction whose bytes came first (replay order) */
     uint8_t best;      /* best PROTO_PORT candidate + 1 while probing, 0 = none */
     const struct proto_parser *p;
+    const char *name; /* of the first parser that claimed the session (kept after it is done) */
     void *st;
     struct proto_ctx ctx;
     uint8_t cli[16], srv[16];
@@ -152,6 +153,8 @@ static int activate(struct proto_sess *s, const struct proto_parser *p)
         return KS_ENOMEM;
     }
     s->p = p;
+    if (!s->name)
+        s->name = p->name;
     s->state = PS_ACTIVE;
     int i = parser_index(s->e, p);
     if (i >= 0)
@@ -357,7 +360,7 @@ struct proto_out *proto_engine_records(struct proto_engine *e, void **slot, int 
 const char *proto_engine_name(void *slot)
 {
     const struct proto_sess *s = slot;
-    return s && s->p ? s->p->name : NULL;
+    return s ? s->name : NULL;
 }
 
 void proto_engine_forget(struct proto_engine *e, void **slot)

@@ -5,10 +5,15 @@
  * verdict, the earlier one wins.  Parsers whose probes recognise content come
  * first; the ones that mostly go by port come last.
  */
+#include "proto/dcerpc.h"
+#include "proto/dhcp.h"
+#include "proto/dns.h"
 #include "proto/engine.h"
+#include "proto/ntp.h"
+#include "proto/smb.h"
 
 #include <stddef.h>
 
 const struct proto_parser *const proto_registry[] = {
-    NULL,
+    &proto_dns, &proto_dhcp, &proto_ntp, &proto_smb, &proto_dcerpc, NULL,
 };

@@ -100,7 +100,53 @@
     A("dns.response_code", "dns.rcode", "text", "DNS response code: NOERROR NXDOMAIN SERVFAIL …",  \
       QF_TEXT, APP_TEXT, "dns.response_code")                                                      \
     A("dns.resolved_ip", "dns.ip", "text", "addresses in DNS A/AAAA answers", QF_TEXT, APP_TEXT,   \
-      "dns.resolved_ip")
+      "dns.resolved_ip")                                                                           \
+    A("url.domain", "http.host host.http", "text", "HTTP Host header without the port", QF_TEXT,   \
+      APP_TEXT, "url.domain")                                                                      \
+    A("url.original", "http.uri http.url", "text", "HTTP request target as sent", QF_TEXT,         \
+      APP_TEXT, "url.original")                                                                    \
+    A("http.request.method", "http.method", "text", "HTTP method (GET, POST …)", QF_TEXT,          \
+      APP_TEXT, "http.request.method")                                                             \
+    A("user_agent.original", "http.ua http.user_agent", "text", "HTTP User-Agent", QF_TEXT,        \
+      APP_TEXT, "user_agent.original")                                                             \
+    A("http.response.status_code", "http.status http.statuscode", "int", "HTTP status code",       \
+      QF_INT, APP_INT, "http.response.status_code")                                                \
+    A("file.hash.sha256", "file.sha256", "text", "SHA-256 of a transferred file (HTTP body)",      \
+      QF_TEXT, APP_TEXT, "file.hash.sha256")                                                       \
+    A("file.hash.sha1", "file.sha1", "text", "SHA-1 of a transferred file (HTTP body)", QF_TEXT,   \
+      APP_TEXT, "file.hash.sha1")                                                                  \
+    A("file.hash.md5", "file.md5 http.md5", "text", "MD5 of a transferred file (HTTP body)",       \
+      QF_TEXT, APP_TEXT, "file.hash.md5")                                                          \
+    A("file.name", "smb.file filename", "text", "file name (SMB open, HTTP Content-Disposition)",  \
+      QF_TEXT, APP_TEXT, "file.name")                                                              \
+    A("tls.client.server_name", "tls.sni sni host.tls", "text", "TLS SNI (also QUIC)", QF_TEXT,    \
+      APP_TEXT, "tls.client.server_name")                                                          \
+    A("tls.client.ja3", "tls.ja3 ja3", "text", "JA3 of the ClientHello (MD5 hex)", QF_TEXT,        \
+      APP_TEXT, "tls.client.ja3")                                                                  \
+    A("tls.server.ja3s", "tls.ja3s ja3s", "text", "JA3S of the ServerHello (MD5 hex)", QF_TEXT,    \
+      APP_TEXT, "tls.server.ja3s")                                                                 \
+    A("tls.client.ja4", "tls.ja4 ja4", "text", "JA4 of the ClientHello (TLS and QUIC)", QF_TEXT,   \
+      APP_TEXT, "tls.client.ja4")                                                                  \
+    A("tls.server.hash.sha1", "cert.sha1 cert.hash", "text", "SHA-1 of the server certificate",    \
+      QF_TEXT, APP_TEXT, "tls.server.hash.sha1")                                                   \
+    A("tls.server.hash.sha256", "cert.sha256", "text", "SHA-256 of the server certificate",        \
+      QF_TEXT, APP_TEXT, "tls.server.hash.sha256")                                                 \
+    A("tls.server.x509.subject.common_name", "cert.subject cert.cn", "text",                       \
+      "server certificate subject CN", QF_TEXT, APP_TEXT, "tls.server.x509.subject.common_name")   \
+    A("tls.server.x509.issuer.common_name", "cert.issuer", "text", "server certificate issuer CN", \
+      QF_TEXT, APP_TEXT, "tls.server.x509.issuer.common_name")                                     \
+    A("tls.server.x509.serial_number", "cert.serial", "text",                                      \
+      "server certificate serial number (hex)", QF_TEXT, APP_TEXT,                                 \
+      "tls.server.x509.serial_number")                                                             \
+    A("ssh.client.hassh", "ssh.hassh hassh", "text", "HASSH of the SSH client", QF_TEXT, APP_TEXT, \
+      "ssh.client.hassh")                                                                          \
+    A("ssh.server.hassh", "ssh.hassh_server hassh_server", "text",                                 \
+      "HASSH-server of the SSH server", QF_TEXT, APP_TEXT, "ssh.server.hassh")                     \
+    A("dcerpc.interface.name", "dcerpc.interface", "text",                                         \
+      "DCE-RPC interface called (svcctl, drsuapi …)", QF_TEXT, APP_TEXT, "dcerpc.interface.name")  \
+    A("dcerpc.svcctl.service_name", "service.name", "text",                                        \
+      "service created or changed over svcctl (PsExec)", QF_TEXT, APP_TEXT,                        \
+      "dcerpc.svcctl.service_name")
 
 #define DOC_ROW(name, aliases, type, help, ...) {name, aliases, type, help},
 #define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)             \

@@ -159,6 +159,31 @@ static int part_record(struct store *st, const struct partition *p)
     return rc;
 }
 
+/* The writer thread may not touch the catalog: the span waits for the next checkpoint. */
+static int span_defer(struct store *st, const struct partition *p)
+{
+    if (p->min_ns > p->max_ns)
+        return 0;
+    for (size_t i = 0; i < st->nspans; i++) {
+        struct part_span *s = &st->spans[i];
+        if (s->day == p->day) {
+            s->min_ns = p->min_ns < s->min_ns ? p->min_ns : s->min_ns;
+            s->max_ns = p->max_ns > s->max_ns ? p->max_ns : s->max_ns;
+            return 0;
+        }
+    }
+    if (st->nspans == st->spans_alloc) {
+        size_t na = st->spans_alloc ? st->spans_alloc * 2 : 16;
+        struct part_span *n = realloc(st->spans, na * sizeof *n);
+        if (!n)
+            return KS_ENOMEM;
+        st->spans = n;
+        st->spans_alloc = na;
+    }
+    st->spans[st->nspans++] = (struct part_span){p->day, p->min_ns, p->max_ns};
+    return 0;
+}
+
 static int part_get(struct store *st, int day, struct partition **out)
 {
     struct partition *lru = NULL;
@@ -180,7 +205,7 @@ static int part_get(struct store *st, int day, struct partition **out)
          * Committing a partition ahead of the checkpoint is safe: its sessions are
          * keyed by (id, piece), so a replay after a crash rewrites the same rows.
          */
-        int rc = part_record(st, lru);
+        int rc = span_defer(st, lru);
         if (!rc && lru->in_txn) {
             rc = store_exec(st, lru->db, "COMMIT");
             lru->in_txn = 0;
@@ -361,6 +386,14 @@ int meta_build_indexes(struct store *st)
 /* Record each open partition's time span (inside the checkpoint's catalog transaction). */
 int meta_record_all(struct store *st)
 {
+    for (size_t i = 0; i < st->nspans; i++) {
+        struct partition p = {
+            .day = st->spans[i].day, .min_ns = st->spans[i].min_ns, .max_ns = st->spans[i].max_ns};
+        int rc = part_record(st, &p);
+        if (rc)
+            return rc;
+    }
+    st->nspans = 0;
     for (size_t i = 0; i < st->nparts; i++) {
         if (st->parts[i].min_ns > st->parts[i].max_ns)
             continue;

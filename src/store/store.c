@@ -18,6 +18,7 @@
 #include "store/store_int.h"
 
 #include "core/err.h"
+#include "proto/proto.h"
 #include "core/ktime.h"
 
 #include <errno.h>
@@ -48,7 +49,11 @@ int store_set_err(struct store *st, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(st->err, sizeof st->err, fmt, ap);
+    /* the writer thread has its own message; writer.c hands it over */
+    if (writer_is_self())
+        vsnprintf(st->werr, sizeof st->werr, fmt, ap);
+    else
+        vsnprintf(st->err, sizeof st->err, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -161,10 +166,12 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
+    writer_stop(st);
     seg_close_writers(st);
     seg_close_readers(st);
     meta_close_all(st);
     sqlite3_close(st->cat);
+    free(st->spans);
     free(st);
 }
 
@@ -257,14 +264,19 @@ int store_pkt_write(struct store *st, int64_t ingest_id, const struct packet *pk
 
 int store_session_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
 {
-    if (st->replay)
-        return 0; /* committed by the interrupted run before its last checkpoint */
-    return meta_add(st, ingest_id, s);
+    if (st->replay) { /* committed by the interrupted run before its last checkpoint */
+        for (size_t i = 0; i < s->nrecs; i++)
+            proto_rec_free((struct proto_rec *)&s->recs[i]);
+        return 0;
+    }
+    return writer_add(st, ingest_id, s);
 }
 
 int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_progress *p)
 {
     int rc = seg_flush_all(st, st->durable);
+    if (!rc)
+        rc = writer_drain(st);
     if (!rc)
         rc = meta_commit_all(st);
     if (!rc && p->status != INGEST_PARTIAL)

@@ -109,6 +109,12 @@ int store_pkt_stat(struct store *st, uint64_t pos, int64_t *ts_ns, uint32_t *lin
 
 /* ---------------------------------------------------------------- sessions */
 
+/*
+ * Queue one session piece for the metadata store (a writer thread inserts it; the
+ * next checkpoint waits for it).  The piece's position list is copied; its
+ * protocol records (s->recs) are taken over, the caller must not free them
+ * (even when this fails).  0, or the writer's sticky error.
+ */
 int store_session_add(struct store *st, int64_t ingest_id, const struct session_rec *s);
 
 /* A stored session as queries return it (all strings owned by the row). */

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/uio.h>
 
@@ -74,6 +75,16 @@ struct store {
     struct partition parts[PART_MAX_OPEN];
     size_t nparts;
     uint64_t use_clock;
+    /* spans of partitions the writer closed early, for the next checkpoint to record */
+    struct part_span {
+        int day;
+        int64_t min_ns, max_ns;
+    } * spans;
+    size_t nspans, spans_alloc;
+    /* the metadata writer thread (writer.c) and the error text it sets */
+    struct meta_writer *w;
+    int writer_on;
+    char werr[512];
 
     /* read side */
     struct seg_reader readers[16];
@@ -97,6 +108,12 @@ void meta_close_all(struct store *st);
 int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out);
 int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int *created);
 int meta_build_indexes(struct store *st);
+
+/* writer.c: session rows through the writer thread (takes the rows' records) */
+int writer_add(struct store *st, int64_t ingest_id, const struct session_rec *s);
+int writer_drain(struct store *st);
+void writer_stop(struct store *st);
+int writer_is_self(void);
 
 /* store.c */
 int store_set_err(struct store *st, int rc, const char *fmt, ...)

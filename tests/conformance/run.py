@@ -487,7 +487,74 @@ def load_facts():
             v = line.rstrip('\n').split('\t')
             if len(v) >= 4:
                 facts[v[0]] = {'packets': int(v[1]), 'tcp': int(v[2]), 'udp': int(v[3])}
+                lists = {}
+                for i, name in ((6, 'dns'), (7, 'sni'), (8, 'http'), (9, 'ja3'), (10, 'ja3s'),
+                                (11, 'hassh'), (12, 'ssh')):
+                    lists[name] = set(x for x in v[i].split(';') if x) if len(v) > i else set()
+                facts[v[0]]['app'] = lists
     return facts
+
+
+# ---------------------------------------------------------------------------
+# Protocol records against tshark's view (tshark-facts.tsv)
+
+def record_values(rows):
+    """Every (path, value) in the protocol records of the query --json rows."""
+    out = collections.defaultdict(set)
+
+    def walk(prefix, v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(prefix + '.' + k if prefix else k, x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(prefix, x)
+        else:
+            out[prefix].add(v if isinstance(v, str) else json.dumps(v))
+
+    for r in rows:
+        for rec in r.get('records', []):
+            walk('', rec)
+    return out
+
+
+# What tshark-facts.tsv lists, and the record paths that must hold the same values.
+APP_FACTS = (
+    ('dns', ('dns.question.name',), str.lower),
+    ('sni', ('tls.client.server_name',), None),
+    ('http', ('http.host',), None),
+    ('ja3', ('tls.client.ja3',), None),
+    ('ja3s', ('tls.server.ja3s',), None),
+    ('hassh', ('ssh.client.hassh', 'ssh.server.hassh'), None),
+    ('ssh', ('ssh.client.software', 'ssh.server.software'), None),
+)
+
+# Accepted differences, each with its reason: (capture, fact) -> reason.
+APP_EXCEPTIONS = {
+    ('arkime/tests/pcap/v6-http.pcap', 'dns'):
+        'an mDNS query with two questions (…ip6.arpa and linux.local) that nobody answers: the '
+        'record of an unanswered query holds its first question only',
+}
+
+
+def check_app(res, cap, rows, facts):
+    vals = record_values(rows)
+    for fact, paths, norm in APP_FACTS:
+        want = facts['app'][fact]
+        got = set()
+        for p in paths:
+            got |= vals.get(p, set())
+        if norm:
+            want = set(norm(x) for x in want)
+            got = set(norm(x) for x in got)
+        if not want and not got:
+            continue
+        why = APP_EXCEPTIONS.get((cap, fact))
+        if why:
+            res.skip(cap, '%s: accepted difference: %s' % (fact, why))
+            continue
+        with res.test(cap, 'records %s' % fact) as t:
+            t.eq('%s (%s)' % (fact, ' '.join(paths)), sorted(got), sorted(want))
 
 
 def check_ingest(res, cap, k):
@@ -926,6 +993,7 @@ def main(argv):
         check_json(res, cap, k['rows'])
         check_packets(res, cap, k, facts[cap])
         check_counts(res, cap, ks, facts[cap])
+        check_app(res, cap, k['rows'], facts[cap])
         if pkts is None:
             res.skip(cap, 'per-session checks need tshark (not installed)')
         elif len(pkts) != facts[cap]['packets']:
