@@ -62,8 +62,8 @@ enum { AFTER_MORE, AFTER_REQ, AFTER_RESP };
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-static const char *const kind_names[K__COUNT] = {"http",   "tls",  "dns",  "ntp",
-                                                 "syslog", "icmp", "scan", "reject"};
+static const char *const kind_names[K__COUNT] = {"http", "tls",    "dns", "ntp", "syslog",  "icmp",
+                                                 "scan", "reject", "ssh", "smb", "kerberos"};
 
 const char *gen_sess_kind_name(int kind)
 {
@@ -98,9 +98,27 @@ static uint32_t pick(struct rng *r, const uint32_t range[2])
     return (uint32_t)gen_rng_logu(r, range[0], range[1]);
 }
 
+/* Message dir of the script's pair s->ex into m[dir] (planted sessions). */
+static void script_msg(struct sess *s, int dir)
+{
+    const struct gen_script *sc = s->script;
+    struct msg *m = &s->m[dir];
+    uint32_t i = s->ex < sc->npairs ? s->ex : sc->npairs - 1;
+    m->lit_len = 0;
+    m->sent = 0;
+    m->body_seed = 0;
+    m->body_type = BODY_BLOB;
+    m->body_len = sc->len[i][dir];
+    m->blob = sc->data.p + sc->off[i][dir];
+}
+
 static void begin_request(struct sess *s)
 {
     struct msg *m = &s->m[0];
+    if (s->script) {
+        script_msg(s, 0);
+        return;
+    }
     if (s->kind == K_HTTP) {
         uint32_t body = s->variant == V_UPLOAD ? pick(&s->rng, s->req_size) : 0;
         gen_app_http_request(s, m, body, s->ex == 0);
@@ -116,6 +134,10 @@ static void begin_request(struct sess *s)
 static void begin_response(struct sess *s)
 {
     struct msg *m = &s->m[1];
+    if (s->script) {
+        script_msg(s, 1);
+        return;
+    }
     if (s->kind == K_HTTP) {
         uint32_t body = s->variant == V_UPLOAD ? (uint32_t)gen_rng_range(&s->rng, 0, 400)
                                                : pick(&s->rng, s->resp_size);
@@ -313,6 +335,11 @@ static int udp_step(struct sess *s, struct pdesc *d)
 {
     switch (s->state) {
     case ST_UDP_Q:
+        if (s->script) {
+            script_msg(s, 0);
+            script_msg(s, 1);
+            s->answered = s->m[1].body_len > 0;
+        }
         d->dir = 0;
         d->len = s->m[0].lit_len + s->m[0].body_len;
         if (!s->answered)
@@ -323,6 +350,12 @@ static int udp_step(struct sess *s, struct pdesc *d)
     case ST_UDP_R:
         d->dir = 1;
         d->len = s->m[1].lit_len + s->m[1].body_len;
+        if (s->script && ++s->ex < s->nex) {
+            /* The next datagram of a planted exchange (Kerberos: AS-REQ again). */
+            s->state = ST_UDP_Q;
+            later(s, (int64_t)gen_rng_logu(&s->rng, 200 * US, 5 * MS));
+            return 1;
+        }
         return 0;
     case ST_FRAG: {
         /* RFC 791 §2.3 / RFC 8200 §4.5: fragments carry multiples of 8 bytes. */
@@ -550,6 +583,33 @@ static struct sess *new_dns(struct world *w, const struct gen_cfg *c, struct rng
     s->answered = 1;
     s->close_how = C_NONE;
     gen_app_dns(s, name, qtype, target, nx);
+    return s;
+}
+
+struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                               uint64_t *id, struct host *cli, struct host *srv, uint8_t proto,
+                               uint16_t port, int kind, const struct gen_script *sc)
+{
+    struct sess *s;
+    if (!sc->npairs || sc->data.err || sc->truth.err)
+        return NULL;
+    if (proto == 6) {
+        s = new_tcp(w, c, r, t, id, cli, srv, port, kind, 0);
+        if (!s)
+            return NULL;
+    } else {
+        s = sess_alloc(r, t, id);
+        if (!s)
+            return NULL;
+        s->kind = (uint8_t)kind;
+        endpoints(s, c, cli, srv, 0, 17, port);
+        s->cport = gen_world_port(cli, &s->rng);
+        s->state = ST_UDP_Q;
+        s->close_how = C_NONE;
+    }
+    s->script = sc;
+    s->nex = (uint16_t)sc->npairs;
+    s->variant = V_NORMAL;
     return s;
 }
 
@@ -939,6 +999,8 @@ int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *
         s = new_syslog(w, c, r, t + 12 * SEC, id, c5, 0, 2400);
         return push_or_free(push, ctx, s);
     }
+    if (strcmp(name, "plant") == 0)
+        return gen_plant_spawn(w, c, r, t, id, push, ctx);
     if (strcmp(name, "long") == 0) {
         s = new_web(w, c, r, t, id, first_client(w, 1, 0, 0), &w->web[0], K_TLS, V_LONG, 0);
         if (s)
