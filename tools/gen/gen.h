@@ -241,6 +241,8 @@ int gen_spawn_mix(struct world *w, const struct gen_cfg *c, struct rng *r, int64
 /* Fixed scenarios: "basic", "long", "frag", "plant".  Returns KS_EINVAL for an unknown name. */
 int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *c, struct rng *r,
                        int64_t t, uint64_t *next_id, gen_push_fn push, void *ctx);
+/* Push s (NULL: out of memory) through push; free it if push refuses it. */
+int gen_sess_push(gen_push_fn push, void *ctx, struct sess *s);
 /* The follow-up of a V_REUSE session that just ended (same 5-tuple, new ISNs), or NULL. */
 struct sess *gen_sess_reuse_next(struct sess *done, const struct gen_cfg *c, uint64_t id);
 void gen_sess_free(struct sess *s);
@@ -272,6 +274,9 @@ void gen_app_dns(struct sess *s, const char *name, uint16_t qtype, const struct 
 void gen_app_ntp(struct sess *s, int64_t t);
 void gen_app_syslog(struct sess *s, uint32_t size, int64_t t);
 void gen_app_icmp_data(struct sess *s, int64_t t);
+/* name in DNS wire format (RFC 1035 §3.1: labels, then a zero byte) into out; returns its
+ * length (at most cap: a longer name is cut). */
+size_t gen_app_dns_name(const char *name, uint8_t *out, size_t cap);
 /* "Mon, 15 Jan 2024 10:00:00 GMT" style date for HTTP. */
 void gen_app_http_date(int64_t ns, char *dst, size_t n);
 /* Append printf-style text to s->note (truncated at GEN_NOTE_MAX). */

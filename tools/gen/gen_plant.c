@@ -489,15 +489,8 @@ static const char *dns_type_name(uint16_t t)
 
 static void dns_name_bb(struct gen_bb *b, const char *name)
 {
-    const char *p = name;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t l = dot ? (size_t)(dot - p) : strlen(p);
-        gen_bb_u8(b, (uint32_t)l);
-        gen_bb_put(b, p, l);
-        p += l + (dot ? 1 : 0);
-    }
-    gen_bb_u8(b, 0);
+    uint8_t w[256];
+    gen_bb_put(b, w, gen_app_dns_name(name, w, sizeof(w)));
 }
 
 static void dns_rdata(struct gen_bb *b, const struct dns_rr *rr)
@@ -1500,16 +1493,6 @@ static struct gen_script *plant_krb(struct world *w, struct rng *r, int64_t t)
 
 /* ------------------------------------------------------------------ the scenario */
 
-static int push_scripted(gen_push_fn push, void *ctx, struct sess *s)
-{
-    if (!s)
-        return KS_ENOMEM;
-    int rc = push(ctx, s);
-    if (rc)
-        gen_sess_free(s);
-    return rc;
-}
-
 int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                     uint64_t *id, gen_push_fn push, void *ctx)
 {
@@ -1530,7 +1513,7 @@ int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int
             struct gen_script *sc = plant_dns(w, &pr, &dns_plants[i], tcp);
             if (!sc)
                 return KS_ENOMEM;
-            rc = push_scripted(push, ctx,
+            rc = gen_sess_push(push, ctx,
                                gen_sess_scripted(w, c, r, at, id, win, &w->resolver[0],
                                                  tcp ? 6 : 17, 53, K_DNS, sc));
             if (rc)
@@ -1569,7 +1552,7 @@ int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int
             return KS_ENOMEM;
         struct sess *s = gen_sess_scripted(w, c, r, at, id, p[i].cli, &p[i].sc->srv, p[i].proto,
                                            p[i].port, p[i].kind, p[i].sc);
-        if ((rc = push_scripted(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
     }
     return 0;

@@ -98,6 +98,16 @@ static void smb_end(struct smb *m, int dir)
 static const uint8_t oid_spnego[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
 static const uint8_t oid_ntlmssp[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a};
 
+/* mechToken / responseToken [2] OCTET STRING, when there is one. */
+static void spnego_token(struct gen_bb *b, const struct gen_bb *token)
+{
+    if (!token)
+        return;
+    size_t t = gen_der_open(b, 0xa2);
+    gen_der_octets(b, token->p, token->len);
+    gen_der_close(b, t);
+}
+
 /* GSS-API initial token with negTokenInit { mechTypes [NTLMSSP], mechToken [2] token }. */
 static void spnego_init(struct gen_bb *b, const struct gen_bb *token)
 {
@@ -108,11 +118,7 @@ static void spnego_init(struct gen_bb *b, const struct gen_bb *token)
     gen_der_oid(b, oid_ntlmssp, sizeof(oid_ntlmssp));
     gen_der_close(b, ml);
     gen_der_close(b, mt);
-    if (token) {
-        size_t t = gen_der_open(b, 0xa2);
-        gen_der_octets(b, token->p, token->len);
-        gen_der_close(b, t);
-    }
+    spnego_token(b, token);
     gen_der_close(b, sq);
     gen_der_close(b, c0);
     gen_der_close(b, app);
@@ -134,11 +140,7 @@ static void spnego_resp(struct gen_bb *b, int state, int mech, const struct gen_
         gen_der_oid(b, oid_ntlmssp, sizeof(oid_ntlmssp));
         gen_der_close(b, s);
     }
-    if (token) {
-        size_t t = gen_der_open(b, 0xa2);
-        gen_der_octets(b, token->p, token->len);
-        gen_der_close(b, t);
-    }
+    spnego_token(b, token);
     gen_der_close(b, sq);
     gen_der_close(b, c1);
 }
@@ -554,12 +556,28 @@ static void ndr_unique_wstr(struct smb *m, struct gen_bb *b, const char *s)
     ndr_wstr(b, s);
 }
 
-/* One RPC call: request in a WRITE, response in a READ. */
-static void rpc_roundtrip(struct smb *m, const uint8_t fid[16], const struct gen_bb *req,
-                          const struct gen_bb *resp)
+/*
+ * One svcctl call, request in a WRITE and response in a READ: call_begin writes the
+ * request header into q (the caller adds the stub), call_reply finishes it and starts
+ * the response in a (the caller adds the stub), call_send finishes a and sends both.
+ */
+static void call_begin(struct smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
 {
-    write_req(m, fid, req->p, req->len, 0);
-    read_req(m, fid, resp);
+    q->len = a->len = 0;
+    rpc_call(q, 0, ++m->call_id, opnum);
+}
+
+static void call_reply(struct smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
+{
+    rpc_call_done(q);
+    rpc_call(a, 1, m->call_id, opnum);
+}
+
+static void call_send(struct smb *m, const uint8_t fid[16], struct gen_bb *q, struct gen_bb *a)
+{
+    rpc_call_done(a);
+    write_req(m, fid, q->p, q->len, 0);
+    read_req(m, fid, a);
 }
 
 struct scm_names {
@@ -569,37 +587,31 @@ struct scm_names {
 static void svcctl(struct smb *m, const uint8_t fid[16], const struct scm_names *nm)
 {
     struct gen_bb q = {0}, a = {0};
-    uint8_t scm[20], svc[20];
-    scm[0] = scm[1] = scm[2] = scm[3] = 0;
-    svc[0] = svc[1] = svc[2] = svc[3] = 0;
+    uint8_t scm[20] = {0}, svc[20] = {0};
     gen_rng_fill(m->r, scm + 4, 16);
     gen_rng_fill(m->r, svc + 4, 16);
 
     rpc_bind(&q, ++m->call_id);
     rpc_bind_ack(&a, m->call_id, 0x5000u + (uint32_t)gen_rng_below(m->r, 0x1000));
-    rpc_roundtrip(m, fid, &q, &a);
+    write_req(m, fid, q.p, q.len, 0);
+    read_req(m, fid, &a);
 
     /* OpenSCManagerW (opnum 15): [unique,string] machine, [unique,string] database, access */
-    q.len = a.len = 0;
-    rpc_call(&q, 0, ++m->call_id, 15);
+    call_begin(m, &q, &a, 15);
     ndr_unique_wstr(m, &q, nm->machine);
     ndr_unique_wstr(m, &q, "ServicesActive");
     gen_bb_u32le(&q, 0x000f003f); /* SC_MANAGER_ALL_ACCESS */
-    rpc_call_done(&q);
-    rpc_call(&a, 1, m->call_id, 15);
+    call_reply(m, &q, &a, 15);
     gen_bb_put(&a, scm, 20);
     gen_bb_u32le(&a, 0);
-    rpc_call_done(&a);
-    rpc_roundtrip(m, fid, &q, &a);
+    call_send(m, fid, &q, &a);
 
     /*
      * CreateServiceW (opnum 12): handle, [string] name, [unique,string] display name,
-     * access, type, start type, error control, [string] binary path, [unique] load order
-     * group, [unique] tag id, [unique] dependencies + size, [unique] start name,
-     * [unique] password + size.
+     * access, type, start type, error control, [string] binary path, then NULL / zero
+     * for load order group, tag id, dependencies + size, start name, password + size.
      */
-    q.len = a.len = 0;
-    rpc_call(&q, 0, ++m->call_id, 12);
+    call_begin(m, &q, &a, 12);
     gen_bb_put(&q, scm, 20);
     ndr_wstr(&q, nm->service);
     ndr_unique_wstr(m, &q, nm->display);
@@ -608,44 +620,28 @@ static void svcctl(struct smb *m, const uint8_t fid[16], const struct scm_names 
     gen_bb_u32le(&q, 3);          /* SERVICE_DEMAND_START */
     gen_bb_u32le(&q, 0);          /* SERVICE_ERROR_IGNORE */
     ndr_wstr(&q, nm->binpath);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    rpc_call_done(&q);
-    rpc_call(&a, 1, m->call_id, 12);
+    gen_bb_zero(&q, 7 * 4);
+    call_reply(m, &q, &a, 12);
     gen_bb_u32le(&a, 0); /* lpdwTagId: NULL */
     gen_bb_put(&a, svc, 20);
     gen_bb_u32le(&a, 0);
-    rpc_call_done(&a);
-    rpc_roundtrip(m, fid, &q, &a);
+    call_send(m, fid, &q, &a);
 
     /* StartServiceW (opnum 19): handle, argc 0, [unique] argv NULL */
-    q.len = a.len = 0;
-    rpc_call(&q, 0, ++m->call_id, 19);
+    call_begin(m, &q, &a, 19);
     gen_bb_put(&q, svc, 20);
-    gen_bb_u32le(&q, 0);
-    gen_bb_u32le(&q, 0);
-    rpc_call_done(&q);
-    rpc_call(&a, 1, m->call_id, 19);
+    gen_bb_zero(&q, 8);
+    call_reply(m, &q, &a, 19);
     gen_bb_u32le(&a, 0);
-    rpc_call_done(&a);
-    rpc_roundtrip(m, fid, &q, &a);
+    call_send(m, fid, &q, &a);
 
-    /* CloseServiceHandle (opnum 0) for the service, then the manager. */
+    /* CloseServiceHandle (opnum 0) for the service, then the manager: a zeroed handle back. */
     for (int i = 0; i < 2; i++) {
-        q.len = a.len = 0;
-        rpc_call(&q, 0, ++m->call_id, 0);
+        call_begin(m, &q, &a, 0);
         gen_bb_put(&q, i ? scm : svc, 20);
-        rpc_call_done(&q);
-        rpc_call(&a, 1, m->call_id, 0);
-        gen_bb_zero(&a, 20);
-        gen_bb_u32le(&a, 0);
-        rpc_call_done(&a);
-        rpc_roundtrip(m, fid, &q, &a);
+        call_reply(m, &q, &a, 0);
+        gen_bb_zero(&a, 24);
+        call_send(m, fid, &q, &a);
     }
     if (q.err || a.err)
         m->b->err = q.err ? q.err : a.err;
