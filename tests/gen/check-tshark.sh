@@ -23,7 +23,11 @@
 #   - ICMP echo: replies that tshark pairs with a request = sum of "echo";
 #   - VLAN tags per frame (802.1ad S-tag + 802.1Q C-tag) = the truth's vlan lists;
 #   - --size: the file is exactly the size the truth implies, and past the limit;
-#   - the same arguments twice give identical files (cmp), another seed does not.
+#   - the same arguments twice give identical files (cmp), another seed does not;
+#   - --scenario plant: every application field the truth states (DNS answers, HTTP
+#     requests and downloaded bodies, JA3/JA3S, the certificate, HASSH, NTLMSSP names,
+#     SMB2 trees/files/writes, svcctl service, Kerberos names/etypes/error) as tshark
+#     decodes it (check_plant below).
 # Prints "gen-tshark: N passed, N failed" and exits non-zero on any failure.
 set -u
 
@@ -177,7 +181,8 @@ check_file() {
     jq -r 'select(.kind == "dns") | .qname' "$T" | LC_ALL=C sort >"$TMP/q.want"
     fields -v r="$resp" -v q="$qn" '$r == "0" { print $q }' | LC_ALL=C sort >"$TMP/q.got"
     same_file "DNS query names" "$TMP/q.want" "$TMP/q.got"
-    jq -r 'select(.kind == "dns") | .qname + " " + .rcode' "$T" | LC_ALL=C sort >"$TMP/r.want"
+    jq -r 'select(.kind == "dns" and .rcode != null) | .qname + " " + .rcode' "$T" |
+        LC_ALL=C sort >"$TMP/r.want"
     fields -v r="$resp" -v q="$qn" -v c="$rc" '
         BEGIN { n[0] = "NOERROR"; n[1] = "FORMERR"; n[2] = "SERVFAIL"; n[3] = "NXDOMAIN" }
         $r == "1" { print $q, n[$c] }' | LC_ALL=C sort >"$TMP/r.got"
@@ -239,6 +244,148 @@ run_case mixed-eth-pcap ethernet --seed 7 --sessions 500 --duration 10m --format
 run_case mixed-sll2-pcapng sll2 --seed 11 --sessions 300 --duration 5m --format pcapng
 run_case small-eth-pcapns ethernet --seed 5 --sessions 500 --mix small --duration 5m --format pcap-ns
 run_case bulk-null-pcap null --seed 3 --size 4M --mix bulk --duration 2m --format pcap
+
+run_case plant-eth-pcap ethernet --scenario plant --format pcap
+run_case plant-sll2-pcapng sll2 --scenario plant --format pcapng
+
+# --- planted sessions: the application fields of the truth, as tshark decodes them
+# check_plant CASE: compares one capture of --scenario plant with its truth.
+check_plant() {
+    CASE=$1-fields
+    F=$TMP/$1.cap
+    T=$TMP/$1.jsonl
+    local got want
+
+    # DNS: per response "transport qname qtype rcode count types A;AAAA;CNAME;TXT;MX";
+    # tshark lists each answer field on its own, so the values are grouped by type.
+    jq -r 'select(.kind == "dns" and .answered) | (.answer_types) as $t | (.answer_data) as $d |
+        [.transport, .qname, .qtype, .rcode, (.answers | tostring), ($t | join(",")),
+         (["A", "AAAA", "CNAME", "TXT", "MX"] | map(. as $ty |
+            [range(0; $t | length) | select($t[.] == $ty) | $d[.]] | join("|")) | join(";"))] |
+        join(" ")' "$T" | LC_ALL=C sort >"$TMP/dns.want"
+    tsh -Y 'dns.flags.response == 1' -T fields -E aggregator='|' -e tcp.stream -e dns.qry.name \
+        -e dns.qry.type -e dns.flags.rcode -e dns.count.answers -e dns.resp.type -e dns.a \
+        -e dns.aaaa -e dns.cname -e dns.txt -e dns.mx.preference -e dns.mx.mail_exchange |
+        awk -F'\t' 'BEGIN { t[1] = "A"; t[5] = "CNAME"; t[15] = "MX"; t[16] = "TXT"; t[28] = "AAAA"
+                            r[0] = "NOERROR"; r[3] = "NXDOMAIN" }
+            { n = split($6, ty, "|"); types = ""
+              for (i = 1; i <= $5 && i <= n; i++) types = types (i > 1 ? "," : "") t[ty[i]]
+              m = split($11, pr, "|"); split($12, ex, "|"); mx = ""
+              for (i = 1; i <= m; i++) mx = mx (i > 1 ? "|" : "") pr[i] " " ex[i]
+              print ($1 != "" ? "tcp" : "udp"), $2, t[$3], r[$4], $5, types, \
+                    $7 ";" $8 ";" $9 ";" $10 ";" mx }' | LC_ALL=C sort >"$TMP/dns.got"
+    same_file "planted DNS answers" "$TMP/dns.want" "$TMP/dns.got"
+    jq -r 'select(.kind == "dns" and (.answered | not)) | .qname' "$T" | LC_ALL=C sort >"$TMP/dnsq.want"
+    tsh -2 -Y 'dns.flags.response == 0 && !dns.response_in' -T fields -e dns.qry.name |
+        LC_ALL=C sort >"$TMP/dnsq.got"
+    same_file "planted DNS queries without an answer" "$TMP/dnsq.want" "$TMP/dnsq.got"
+
+    # HTTP: requests (method, host, uri, user agent), responses (status, type, lengths,
+    # encodings, Content-Disposition filename), and the decoded bodies tshark exports.
+    jq -r 'select(.plant == "http-download") | .http[] |
+        [.method, .host, .uri, .user_agent] | join("\t")' "$T" >"$TMP/req.want"
+    tsh -Y http.request -T fields -e http.request.method -e http.host -e http.request.uri \
+        -e http.user_agent >"$TMP/req.got"
+    same_file "planted HTTP requests" "$TMP/req.want" "$TMP/req.got"
+    jq -r 'select(.plant == "http-download") | .http[] | [(.status | tostring), .content_type,
+        (if .transfer_encoding == "" then (.body_len | tostring) else "" end),
+        .content_encoding, .transfer_encoding, .filename] | join("\t")' "$T" >"$TMP/resp.want"
+    tsh -Y http.response -T fields -E aggregator='|' -e http.response.code -e http.content_type \
+        -e http.content_length_header -e http.content_encoding -e http.transfer_encoding \
+        -e http.response.line |
+        awk -F'\t' '{ f = ""; if (match($6, /filename="[^"]*"/)) f = substr($6, RSTART + 10, RLENGTH - 11)
+            print $1 "\t" $2 "\t" $3 "\t" $4 "\t" $5 "\t" f }' >"$TMP/resp.got"
+    same_file "planted HTTP responses" "$TMP/resp.want" "$TMP/resp.got"
+    rm -rf "$TMP/objs" && mkdir "$TMP/objs"
+    tsh -q --export-objects "http,$TMP/objs" >/dev/null
+    jq -r 'select(.plant == "http-download") | .http[] | "\(.decoded_len) \(.md5) \(.sha256)"' "$T" |
+        LC_ALL=C sort >"$TMP/obj.want"
+    for f in "$TMP"/objs/*; do
+        [ -f "$f" ] && echo "$(stat -c %s "$f") $(md5sum <"$f" | cut -d' ' -f1) $(sha256sum <"$f" | cut -d' ' -f1)"
+    done | LC_ALL=C sort >"$TMP/obj.got"
+    same_file "planted HTTP bodies (size, md5, sha256 of --export-objects http)" "$TMP/obj.want" "$TMP/obj.got"
+
+    # TLS 1.2: SNI, JA3 (string and md5), JA3S, the certificate's hashes, serial, names, dates.
+    jq -r 'select(.plant == "tls12") | [.sni, .ja3_string, .ja3, .ja3s_string, .ja3s, .alpn] |
+        join("\t")' "$T" >"$TMP/tls.want"
+    got=$(tsh -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions_server_name \
+        -e tls.handshake.ja3_full -e tls.handshake.ja3)
+    got="$got	$(tsh -Y 'tls.handshake.type == 2' -T fields -e tls.handshake.ja3s_full \
+        -e tls.handshake.ja3s -e tls.handshake.extensions_alpn_str)"
+    echo "$got" >"$TMP/tls.got"
+    same_file "planted TLS SNI, JA3, JA3S, ALPN" "$TMP/tls.want" "$TMP/tls.got"
+    tsh -Y tls.handshake.certificate -T fields -e tls.handshake.certificate | tr -d ':\n' |
+        xxd -r -p >"$TMP/cert.der"
+    want=$(jq -r 'select(.plant == "tls12") | "\(.cert_sha1) \(.cert_sha256) \(.cert_len)"' "$T")
+    same "planted certificate sha1, sha256, length" "$want" \
+        "$(sha1sum <"$TMP/cert.der" | cut -d' ' -f1) $(sha256sum <"$TMP/cert.der" | cut -d' ' -f1) $(stat -c %s "$TMP/cert.der")"
+    want=$(jq -r 'select(.plant == "tls12") | [.cert_serial, "JP|JP",
+        "Konseki Plant|\(.cert_subject_cn)|Konseki Plant|\(.cert_subject_cn)",
+        ([.cert_not_before, .cert_not_after] | map(sub("T"; " ") | sub("Z"; " (UTC)")) | join("|")),
+        (.cert_san | join("|"))] | join("\t")' "$T")
+    same "planted certificate serial, issuer and subject, validity, SAN" "$want" \
+        "$(tsh -Y x509af.serialNumber -T fields -E aggregator='|' -e x509af.serialNumber \
+            -e x509sat.CountryName -e x509sat.uTF8String -e x509af.utcTime -e x509ce.dNSName)"
+
+    # SSH: banners, HASSH and HASSHServer (algorithm strings and md5).
+    jq -r 'select(.plant == "ssh") | .ssh_client, .ssh_server, .hassh_string, .hassh,
+        .hassh_server_string, .hassh_server' "$T" >"$TMP/ssh.want"
+    {
+        tsh -Y ssh.protocol -T fields -e ssh.protocol
+        tsh -Y ssh.kex.hassh -T fields -e ssh.kex.hassh_algorithms -e ssh.kex.hassh | tr '\t' '\n'
+        tsh -Y ssh.kex.hasshserver -T fields -e ssh.kex.hasshserver_algorithms \
+            -e ssh.kex.hasshserver | tr '\t' '\n'
+    } >"$TMP/ssh.got"
+    same_file "planted SSH banners and HASSH" "$TMP/ssh.want" "$TMP/ssh.got"
+
+    # SMB2 + NTLMSSP + svcctl (PsExec).
+    want=$(jq -r 'select(.plant == "smb-psexec") | [.user, .domain, .workstation] | join("\t")' "$T")
+    same "planted NTLMSSP user, domain, workstation" "$want" \
+        "$(tsh -Y ntlmssp.auth.username -T fields -e ntlmssp.auth.username -e ntlmssp.auth.domain \
+            -e ntlmssp.auth.hostname)"
+    want=$(jq -r 'select(.plant == "smb-psexec") | .shares | join(" ")' "$T")
+    same "planted SMB2 trees" "$want" \
+        "$(tsh -Y 'smb2.cmd == 3 && smb2.flags.response == 0' -T fields -e smb2.tree | tr '\n' ' ' | sed 's/ $//')"
+    want=$(jq -r 'select(.plant == "smb-psexec") | .files | join(" ")' "$T")
+    same "planted SMB2 files created" "$want" \
+        "$(tsh -Y 'smb2.cmd == 5 && smb2.flags.response == 0' -T fields -e smb2.filename | tr '\n' ' ' | sed 's/ $//')"
+    want=$(jq -r 'select(.plant == "smb-psexec") | "\(.file_writes | join(" ")) = \(.file_bytes); all \(.bytes_written)"' "$T")
+    got=$(tsh -Y 'smb2.cmd == 9 && smb2.flags.response == 0' -T fields -e smb2.tree -e smb2.write_length |
+        awk -F'\t' '$1 ~ /ADMIN\$$/ { l = l (l == "" ? "" : " ") $2; f += $2 } { a += $2 }
+            END { print l " = " f "; all " a }')
+    same "planted SMB2 writes of the file (lengths = total; all writes)" "$want" "$got"
+    rm -rf "$TMP/sobjs" && mkdir "$TMP/sobjs"
+    tsh -q --export-objects "smb,$TMP/sobjs" >/dev/null
+    want=$(jq -r 'select(.plant == "smb-psexec") | "\(.file_bytes) \(.file_md5)"' "$T")
+    got=$(f="$TMP/sobjs/%5c$(jq -r 'select(.plant == "smb-psexec") | .file_written' "$T")"
+        [ -f "$f" ] && echo "$(stat -c %s "$f") $(md5sum <"$f" | cut -d' ' -f1)")
+    same "planted SMB2 file (size, md5 of --export-objects smb)" "$want" "$got"
+    want=$(jq -r 'select(.plant == "smb-psexec") | "\(.service_name)\t\(.service_display_name)\t\(.service_binary_path)"' "$T")
+    same "planted svcctl CreateServiceW name, display name, binary path" "$want" \
+        "$(tsh -Y 'svcctl.opnum == 12 && dcerpc.pkt_type == 0' -T fields -e svcctl.servicename \
+            -e svcctl.displayname -e svcctl.binarypathname)"
+    same "planted svcctl calls (opnums of requests)" "15 12 19 0 0" \
+        "$(tsh -Y 'svcctl && dcerpc.pkt_type == 0' -T fields -e svcctl.opnum | tr '\n' ' ' | sed 's/ $//')"
+    same "planted svcctl OpenSCManagerW machine" \
+        "$(jq -r 'select(.plant == "smb-psexec") | .scm_machine' "$T")" \
+        "$(tsh -Y 'svcctl.opnum == 15 && dcerpc.pkt_type == 0' -T fields -e svcctl.machinename)"
+
+    # Kerberos: message sequence, client and service names, realm, etypes, error code.
+    want=$(jq -r 'select(.plant == "kerberos-asrep") |
+        "\(.cname) \(.realm) \(.sname | sub("/"; ",")) \(.etypes | map(tostring) | join(",")) \(.error_code)"' "$T")
+    got=$(tsh -Y 'kerberos.msg_type == 10' -T fields -e kerberos.CNameString -e kerberos.realm \
+        -e kerberos.SNameString -e kerberos.ENCTYPE | head -n 1 | tr '\t' ' ')
+    got="$got $(tsh -Y 'kerberos.msg_type == 30' -T fields -e kerberos.error_code)"
+    same "planted Kerberos cname, realm, sname, etypes, error code" "$want" "$got"
+    same "planted Kerberos messages" "10 30 10 11" \
+        "$(tsh -Y kerberos -T fields -e kerberos.msg_type | tr '\n' ' ' | sed 's/ $//')"
+    same "planted Kerberos AS-REP client" "$(jq -r 'select(.plant == "kerberos-asrep") | "\(.cname) \(.realm)"' "$T")" \
+        "$(tsh -Y 'kerberos.msg_type == 11' -T fields -e kerberos.CNameString -e kerberos.crealm | tr '\t' ' ')"
+    same "planted sessions" "18 dns:13 http:1 kerberos:1 smb:1 ssh:1 tls:1" \
+        "$(jq -s 'length' "$T") $(jq -r .kind "$T" | LC_ALL=C sort | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')"
+}
+check_plant plant-eth-pcap
+check_plant plant-sll2-pcapng
 
 # --- scenario shapes the golden tests rely on
 CASE=basic-shape

@@ -4,7 +4,7 @@
  *   konseki-gen [--seed N] [--start T] [--duration D] [--sessions N | --size S]
  *               [--mix default|bulk|small] [--format pcap|pcap-ns|pcapng]
  *               [--link ethernet|sll|sll2|raw|null] [--truth FILE.jsonl]
- *               [--scenario basic|long|frag|mixed] [-v] -o OUT|-
+ *               [--scenario basic|long|frag|plant|mixed] [-v] -o OUT|-
  *
  * The scheduler: a binary heap of live sessions keyed by (time of next packet,
  * session id), plus an arrival clock that spawns new sessions from the mix.
@@ -170,10 +170,12 @@ static void truth_line(FILE *f, const struct sess *s, const struct tstats *st)
             "],\"first\":\"%s\",\"last\":\"%s\",\"src_pkts\":%" PRIu64 ",\"dst_pkts\":%" PRIu64
             ",\"src_bytes\":%" PRIu64 ",\"dst_bytes\":%" PRIu64 ",\"src_payload\":%" PRIu64
             ",\"dst_payload\":%" PRIu64 ",\"kind\":\"%s\",\"close\":\"%s\",\"fragments\":%u,"
-            "\"variant\":\"%s\"%.*s}\n",
+            "\"variant\":\"%s\"%.*s%.*s}\n",
             first, last, st->pkts[0], st->pkts[1], st->bytes[0], st->bytes[1], st->payload[0],
             st->payload[1], gen_sess_kind_name(s->kind), gen_sess_close_name(s->close_how),
-            st->frags, gen_sess_variant_name(s->variant), (int)s->note_len, s->note);
+            st->frags, gen_sess_variant_name(s->variant), (int)s->note_len, s->note,
+            s->script && s->script->truth.p ? (int)s->script->truth.len : 0,
+            s->script && s->script->truth.p ? (const char *)s->script->truth.p : "");
 }
 
 /* ------------------------------------------------------------------ scheduling */
@@ -404,7 +406,7 @@ static void usage(FILE *f)
           "  --format F          pcap (µs) | pcap-ns | pcapng (ns)\n"
           "  --link L            ethernet | sll | sll2 | raw | null\n"
           "  --truth FILE        ground truth, one JSON object per session, in start order\n"
-          "  --scenario NAME     basic | long | frag | mixed (default: mixed)\n"
+          "  --scenario NAME     basic | long | frag | plant | mixed (default: mixed)\n"
           "  -v, --verbose       a summary line on stderr\n"
           "  -o OUT              output file, - for standard output\n",
           f);
@@ -466,7 +468,8 @@ int main(int argc, char **argv)
         case 'c':
             scenario = optarg;
             bad = strcmp(scenario, "basic") && strcmp(scenario, "long") &&
-                  strcmp(scenario, "frag") && strcmp(scenario, "mixed");
+                  strcmp(scenario, "frag") && strcmp(scenario, "plant") &&
+                  strcmp(scenario, "mixed");
             break;
         case 'v':
             verbose = 1;

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct gen_script;
+
 /* ------------------------------------------------------------------ PRNG (gen_rand.c) */
 
 /* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
@@ -75,15 +77,16 @@ struct world {
     struct host *plain; /* external plain-HTTP servers (updates, OCSP, captive checks) */
     uint32_t nplain;
     struct host resolver[2];
-    struct host intranet; /* internal web server */
-    struct host syslog;   /* internal syslog collector */
-    struct host ntp[3];   /* external NTP pool servers */
-    struct host router;   /* default gateway: MAC of every remote endpoint */
-    uint32_t scanner;     /* index into clients[] of the host that scans */
-    uint8_t *pool;        /* random bytes: encrypted / binary payloads */
-    size_t pool_len;      /* usable length; GEN_POOL_SLACK more bytes follow */
-    char *text;           /* printable words: HTML-ish bodies, syslog text */
-    size_t text_len;      /* usable length; GEN_POOL_SLACK more bytes follow */
+    struct host intranet;       /* internal web server */
+    struct host syslog;         /* internal syslog collector */
+    struct host ntp[3];         /* external NTP pool servers */
+    struct host router;         /* default gateway: MAC of every remote endpoint */
+    uint32_t scanner;           /* index into clients[] of the host that scans */
+    uint8_t *pool;              /* random bytes: encrypted / binary payloads */
+    size_t pool_len;            /* usable length; GEN_POOL_SLACK more bytes follow */
+    char *text;                 /* printable words: HTML-ish bodies, syslog text */
+    size_t text_len;            /* usable length; GEN_POOL_SLACK more bytes follow */
+    struct gen_script *scripts; /* planted conversations (gen_plant.c); freed with the world */
 };
 
 #define GEN_POOL_SLACK 65536
@@ -95,10 +98,24 @@ uint16_t gen_world_port(struct host *h, struct rng *r);
 
 /* ------------------------------------------------------------------ sessions (gen_sess.c) */
 
-enum gen_kind { K_HTTP, K_TLS, K_DNS, K_NTP, K_SYSLOG, K_ICMP, K_SCAN, K_REJECT, K__COUNT };
+enum gen_kind {
+    K_HTTP,
+    K_TLS,
+    K_DNS,
+    K_NTP,
+    K_SYSLOG,
+    K_ICMP,
+    K_SCAN,
+    K_REJECT,
+    K_SSH, /* the kinds below occur only in planted sessions (--scenario plant) */
+    K_SMB,
+    K_KRB,
+    K__COUNT
+};
 enum gen_variant { V_NORMAL, V_LONG, V_REUSE, V_BULK, V_UPLOAD };
 enum gen_close { C_NONE, C_FIN, C_RST };
-enum gen_body { BODY_RAW, BODY_TEXT, BODY_TLS };
+/* BODY_BLOB: the body is body_len bytes at blob (a planted script's bytes). */
+enum gen_body { BODY_RAW, BODY_TEXT, BODY_TLS, BODY_BLOB };
 /* TCP option layouts (struct pdesc.opt). */
 enum gen_opt { OPT_NONE, OPT_SYN, OPT_SYNACK, OPT_TS, OPT_SCAN };
 
@@ -115,9 +132,10 @@ enum gen_opt { OPT_NONE, OPT_SYN, OPT_SYNACK, OPT_TS, OPT_SCAN };
 struct msg {
     uint32_t lit_len;
     uint32_t body_len;
-    uint32_t sent;      /* bytes already put in segments */
-    uint32_t body_seed; /* where in the pool the body starts */
-    uint8_t body_type;  /* enum gen_body */
+    uint32_t sent;       /* bytes already put in segments */
+    uint32_t body_seed;  /* where in the pool the body starts */
+    uint8_t body_type;   /* enum gen_body */
+    const uint8_t *blob; /* BODY_BLOB: borrowed from a struct gen_script */
     uint8_t lit[GEN_LIT_MAX];
 };
 
@@ -183,10 +201,11 @@ struct sess {
     /* ground truth */
     char note[GEN_NOTE_MAX]; /* extra JSON members: ,"sni":"…" */
     size_t note_len;
-    uint32_t req_size[2];  /* plan: request body / record bytes, [lo, hi] */
-    uint32_t resp_size[2]; /* plan: response body / record bytes, [lo, hi] */
-    struct tstats st;      /* accumulated by the real run */
-    struct tstats plan;    /* what the dry run said (the truth line) */
+    uint32_t req_size[2];            /* plan: request body / record bytes, [lo, hi] */
+    uint32_t resp_size[2];           /* plan: response body / record bytes, [lo, hi] */
+    struct tstats st;                /* accumulated by the real run */
+    struct tstats plan;              /* what the dry run said (the truth line) */
+    const struct gen_script *script; /* planted: messages and truth come from it (borrowed) */
     struct msg m[2];
 };
 
@@ -219,12 +238,21 @@ typedef int (*gen_push_fn)(void *ctx, struct sess *s);
  */
 int gen_spawn_mix(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                   uint64_t *next_id, gen_push_fn push, void *ctx);
-/* Fixed scenarios: "basic", "long", "frag".  Returns KS_EINVAL for an unknown name. */
+/* Fixed scenarios: "basic", "long", "frag", "plant".  Returns KS_EINVAL for an unknown name. */
 int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *c, struct rng *r,
                        int64_t t, uint64_t *next_id, gen_push_fn push, void *ctx);
+/* Push s (NULL: out of memory) through push; free it if push refuses it. */
+int gen_sess_push(gen_push_fn push, void *ctx, struct sess *s);
 /* The follow-up of a V_REUSE session that just ended (same 5-tuple, new ISNs), or NULL. */
 struct sess *gen_sess_reuse_next(struct sess *done, const struct gen_cfg *c, uint64_t id);
 void gen_sess_free(struct sess *s);
+/*
+ * A session that plays script sc (TCP: one exchange per pair, client first; UDP: one
+ * datagram per message, a pair without an answer ends it).  proto 6 or 17.
+ */
+struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                               uint64_t *id, struct host *cli, struct host *srv, uint8_t proto,
+                               uint16_t port, int kind, const struct gen_script *sc);
 
 const char *gen_sess_kind_name(int kind);
 const char *gen_sess_variant_name(int variant);
@@ -246,10 +274,93 @@ void gen_app_dns(struct sess *s, const char *name, uint16_t qtype, const struct 
 void gen_app_ntp(struct sess *s, int64_t t);
 void gen_app_syslog(struct sess *s, uint32_t size, int64_t t);
 void gen_app_icmp_data(struct sess *s, int64_t t);
+/* name in DNS wire format (RFC 1035 §3.1: labels, then a zero byte) into out; returns its
+ * length (at most cap: a longer name is cut). */
+size_t gen_app_dns_name(const char *name, uint8_t *out, size_t cap);
 /* "Mon, 15 Jan 2024 10:00:00 GMT" style date for HTTP. */
 void gen_app_http_date(int64_t ns, char *dst, size_t n);
 /* Append printf-style text to s->note (truncated at GEN_NOTE_MAX). */
 void gen_sess_note(struct sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------ planted sessions (gen_plant.c)
+ */
+
+/*
+ * A growable byte buffer with a hard cap (GEN_BB_CAP); writes past the cap set
+ * err and are dropped, so a bug shows up as an error instead of a huge file.
+ */
+#define GEN_BB_CAP (4u << 20)
+struct gen_bb {
+    uint8_t *p;
+    size_t len, cap;
+    int err;
+};
+
+void gen_bb_put(struct gen_bb *b, const void *p, size_t n);
+void gen_bb_u8(struct gen_bb *b, uint32_t v);
+void gen_bb_u16(struct gen_bb *b, uint32_t v); /* big-endian */
+void gen_bb_u24(struct gen_bb *b, uint32_t v);
+void gen_bb_u32(struct gen_bb *b, uint32_t v);
+void gen_bb_u16le(struct gen_bb *b, uint32_t v);
+void gen_bb_u32le(struct gen_bb *b, uint32_t v);
+void gen_bb_u64le(struct gen_bb *b, uint64_t v);
+void gen_bb_zero(struct gen_bb *b, size_t n);
+void gen_bb_rand(struct gen_bb *b, struct rng *r, size_t n);
+void gen_bb_str(struct gen_bb *b, const char *s);
+void gen_bb_utf16(struct gen_bb *b, const char *ascii); /* UTF-16LE, no terminator */
+void gen_bb_printf(struct gen_bb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal: quotes, backslashes and control characters escaped. */
+void gen_bb_json(struct gen_bb *b, const char *s);
+/* Overwrite width bytes at off with v, big- or little-endian. */
+void gen_bb_patch(struct gen_bb *b, size_t off, int width, uint64_t v, int little);
+/* Pad with zeros to a multiple of align counted from base. */
+void gen_bb_align(struct gen_bb *b, size_t base, size_t align);
+void gen_bb_free(struct gen_bb *b);
+
+/*
+ * DER (ITU-T X.690): der_open writes tag and returns where the contents start;
+ * der_close inserts the minimal length in front of them.
+ */
+size_t gen_der_open(struct gen_bb *b, uint32_t tag);
+void gen_der_close(struct gen_bb *b, size_t start);
+void gen_der_int(struct gen_bb *b, int64_t v);
+void gen_der_oid(struct gen_bb *b, const uint8_t *body, size_t n); /* encoded arcs */
+void gen_der_octets(struct gen_bb *b, const void *p, size_t n);
+
+#define GEN_SCRIPT_PAIRS 48
+
+/*
+ * A planted conversation: pairs of messages (client, server) and the extra truth
+ * members that state what a parser must extract from them.  Owned by the world
+ * (struct world.scripts), read-only once its sessions run.
+ */
+struct gen_script {
+    struct gen_script *next;
+    struct gen_bb data;  /* every message's bytes */
+    struct gen_bb truth; /* ,"key":value … appended to the session's truth line */
+    uint32_t npairs;
+    uint32_t off[GEN_SCRIPT_PAIRS][2], len[GEN_SCRIPT_PAIRS][2];
+    size_t open;     /* start of the message being written */
+    struct host srv; /* the server the script talks to */
+};
+
+/* A new script owned by w (NULL when out of memory). */
+struct gen_script *gen_script_new(struct world *w);
+/* Start a message; end it as direction dir (0 client, 1 server).  The server ends a pair. */
+void gen_script_begin(struct gen_script *sc);
+void gen_script_end(struct gen_script *sc, int dir);
+/* End a pair that has no answer (UDP: the query is lost). */
+void gen_script_unanswered(struct gen_script *sc);
+void gen_script_free_all(struct world *w);
+/* Hex digest of p: md "md5", "sha1" or "sha256" (libcrypto EVP); out holds 65 bytes. */
+void gen_digest_hex(const char *md, const void *p, size_t n, char *out);
+
+/* "plant": every planted conversation, one after the other from t. */
+int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                    uint64_t *id, gen_push_fn push, void *ctx);
+/* SMB2 PsExec-like conversation (gen_smb.c) into sc; user, domain, workstation as named. */
+int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                   const char *domain, const char *workstation);
 
 /* ------------------------------------------------------------------ wire (gen_wire.c) */
 

@@ -492,19 +492,31 @@ void gen_app_tls_data(struct sess *s, struct msg *m, uint32_t bytes, int client_
  * Question: name(labels) type(2) class(2)
  * RR: name(labels or c0 xx pointer) type(2) class(2) ttl(4) rdlength(2) rdata
  */
-static void dns_name(struct msg *m, const char *name)
+size_t gen_app_dns_name(const char *name, uint8_t *out, size_t cap)
 {
     const char *p = name;
+    size_t n = 0;
     while (*p) {
         const char *dot = strchr(p, '.');
         size_t l = dot ? (size_t)(dot - p) : strlen(p);
-        lit_u8(m, (uint32_t)l);
-        lit_put(m, p, l);
+        if (n + 1 + l + 1 > cap)
+            break;
+        out[n++] = (uint8_t)l;
+        memcpy(out + n, p, l);
+        n += l;
         p += l;
         if (*p == '.')
             p++;
     }
-    lit_u8(m, 0);
+    if (n < cap)
+        out[n++] = 0;
+    return n;
+}
+
+static void dns_name(struct msg *m, const char *name)
+{
+    uint8_t w[256];
+    lit_put(m, w, gen_app_dns_name(name, w, sizeof(w)));
 }
 
 /* Offset (from the DNS header) of the last `labels` labels of the question name. */

@@ -62,8 +62,8 @@ enum { AFTER_MORE, AFTER_REQ, AFTER_RESP };
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-static const char *const kind_names[K__COUNT] = {"http",   "tls",  "dns",  "ntp",
-                                                 "syslog", "icmp", "scan", "reject"};
+static const char *const kind_names[K__COUNT] = {"http", "tls",    "dns", "ntp", "syslog",  "icmp",
+                                                 "scan", "reject", "ssh", "smb", "kerberos"};
 
 const char *gen_sess_kind_name(int kind)
 {
@@ -98,9 +98,27 @@ static uint32_t pick(struct rng *r, const uint32_t range[2])
     return (uint32_t)gen_rng_logu(r, range[0], range[1]);
 }
 
+/* Message dir of the script's pair s->ex into m[dir] (planted sessions). */
+static void script_msg(struct sess *s, int dir)
+{
+    const struct gen_script *sc = s->script;
+    struct msg *m = &s->m[dir];
+    uint32_t i = s->ex < sc->npairs ? s->ex : sc->npairs - 1;
+    m->lit_len = 0;
+    m->sent = 0;
+    m->body_seed = 0;
+    m->body_type = BODY_BLOB;
+    m->body_len = sc->len[i][dir];
+    m->blob = sc->data.p + sc->off[i][dir];
+}
+
 static void begin_request(struct sess *s)
 {
     struct msg *m = &s->m[0];
+    if (s->script) {
+        script_msg(s, 0);
+        return;
+    }
     if (s->kind == K_HTTP) {
         uint32_t body = s->variant == V_UPLOAD ? pick(&s->rng, s->req_size) : 0;
         gen_app_http_request(s, m, body, s->ex == 0);
@@ -116,6 +134,10 @@ static void begin_request(struct sess *s)
 static void begin_response(struct sess *s)
 {
     struct msg *m = &s->m[1];
+    if (s->script) {
+        script_msg(s, 1);
+        return;
+    }
     if (s->kind == K_HTTP) {
         uint32_t body = s->variant == V_UPLOAD ? (uint32_t)gen_rng_range(&s->rng, 0, 400)
                                                : pick(&s->rng, s->resp_size);
@@ -313,6 +335,11 @@ static int udp_step(struct sess *s, struct pdesc *d)
 {
     switch (s->state) {
     case ST_UDP_Q:
+        if (s->script) {
+            script_msg(s, 0);
+            script_msg(s, 1);
+            s->answered = s->m[1].body_len > 0;
+        }
         d->dir = 0;
         d->len = s->m[0].lit_len + s->m[0].body_len;
         if (!s->answered)
@@ -323,6 +350,12 @@ static int udp_step(struct sess *s, struct pdesc *d)
     case ST_UDP_R:
         d->dir = 1;
         d->len = s->m[1].lit_len + s->m[1].body_len;
+        if (s->script && ++s->ex < s->nex) {
+            /* The next datagram of a planted exchange (Kerberos: AS-REQ again). */
+            s->state = ST_UDP_Q;
+            later(s, (int64_t)gen_rng_logu(&s->rng, 200 * US, 5 * MS));
+            return 1;
+        }
         return 0;
     case ST_FRAG: {
         /* RFC 791 §2.3 / RFC 8200 §4.5: fragments carry multiples of 8 bytes. */
@@ -553,6 +586,37 @@ static struct sess *new_dns(struct world *w, const struct gen_cfg *c, struct rng
     return s;
 }
 
+struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                               uint64_t *id, struct host *cli, struct host *srv, uint8_t proto,
+                               uint16_t port, int kind, const struct gen_script *sc)
+{
+    struct sess *s;
+    if (!sc->npairs || sc->data.err || sc->truth.err)
+        return NULL;
+    /* UDP messages leave whole, in one unfragmented IPv4 datagram (1500 - 20 - 8). */
+    for (uint32_t i = 0; proto == 17 && i < sc->npairs; i++)
+        if (sc->len[i][0] > 1472 || sc->len[i][1] > 1472)
+            return NULL;
+    if (proto == 6) {
+        s = new_tcp(w, c, r, t, id, cli, srv, port, kind, 0);
+        if (!s)
+            return NULL;
+    } else {
+        s = sess_alloc(r, t, id);
+        if (!s)
+            return NULL;
+        s->kind = (uint8_t)kind;
+        endpoints(s, c, cli, srv, 0, 17, port);
+        s->cport = gen_world_port(cli, &s->rng);
+        s->state = ST_UDP_Q;
+        s->close_how = C_NONE;
+    }
+    s->script = sc;
+    s->nex = (uint16_t)sc->npairs;
+    s->variant = V_NORMAL;
+    return s;
+}
+
 static struct sess *new_ntp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                             uint64_t *id, struct host *cli)
 {
@@ -687,7 +751,7 @@ static const uint16_t weights[3][T__COUNT] = {
 static const uint16_t closed_ports[] = {22,   23,   135,  139,  445,  1433, 3306,
                                         3389, 5900, 5985, 8080, 8443, 9100};
 
-static int push_or_free(gen_push_fn push, void *ctx, struct sess *s)
+int gen_sess_push(gen_push_fn push, void *ctx, struct sess *s)
 {
     if (!s)
         return KS_ENOMEM;
@@ -706,7 +770,7 @@ static int lookup_first(struct world *w, const struct gen_cfg *c, struct rng *r,
     if (!d)
         return KS_ENOMEM;
     int64_t answer = d->t + d->rtt;
-    int rc = push_or_free(push, ctx, d);
+    int rc = gen_sess_push(push, ctx, d);
     *t = answer + (int64_t)gen_rng_range(r, 100 * US, 3 * MS);
     return rc;
 }
@@ -836,7 +900,7 @@ int gen_spawn_mix(struct world *w, const struct gen_cfg *c, struct rng *r, int64
             p->scan_syn = 1;
             p->synwin[0] = 1024;
             p->ts_ok = 0;
-            if ((rc = push_or_free(push, ctx, p)))
+            if ((rc = gen_sess_push(push, ctx, p)))
                 return rc;
             t += (int64_t)gen_rng_range(r, 40 * US, 600 * US);
         }
@@ -851,7 +915,7 @@ int gen_spawn_mix(struct world *w, const struct gen_cfg *c, struct rng *r, int64
         s = new_syslog(w, c, r, t, next_id, cli, v6, (uint32_t)gen_rng_range(r, 80, 600));
         break;
     }
-    return push_or_free(push, ctx, s);
+    return gen_sess_push(push, ctx, s);
 }
 
 /* ------------------------------------------------------------------ fixed scenarios */
@@ -901,31 +965,31 @@ int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *
         s = new_web(w, c, r, t, id, c1, &w->plain[2], K_HTTP, V_NORMAL, 0);
         if (s)
             fixed_sizes(s, 0, 2000, 1);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 2. DNS A lookup, overlapping the HTTP handshake. */
         s = new_dns(w, c, r, t + 500 * US, id, c2, w->web[0].name, 1, &w->web[0], 0, 0);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 3. One ICMP echo request / reply. */
         s = new_icmp(w, c, r, t + 1 * SEC, id, c3, &w->intranet, 0, 1);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 4. TLS over IPv6: handshake + one request / 3,000-byte response. */
         s = new_web(w, c, r, t + 2 * SEC, id, c6, first_v6_web(w), K_TLS, V_NORMAL, 1);
         if (s)
             fixed_sizes(s, 300, 3000, 2);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 5. HTTP from VLAN 42 to the intranet server. */
         s = new_web(w, c, r, t + 3 * SEC, id, cv, &w->intranet, K_HTTP, V_NORMAL, 0);
         if (s)
             fixed_sizes(s, 0, 600, 1);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 6. A connection to a closed port: SYN, RST+ACK. */
         s = new_tcp(w, c, r, t + 4 * SEC, id, c4, &w->intranet, 3389, K_REJECT, 0);
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 7. Port reuse: the same 5-tuple again 2 s after a FIN close. */
         s = new_web(w, c, r, t + 5 * SEC, id, c4, &w->intranet, K_HTTP, V_REUSE, 0);
@@ -933,24 +997,26 @@ int gen_spawn_scenario(const char *name, struct world *w, const struct gen_cfg *
             fixed_sizes(s, 0, 300, 1);
             s->reuse_left = 1;
         }
-        if ((rc = push_or_free(push, ctx, s)))
+        if ((rc = gen_sess_push(push, ctx, s)))
             return rc;
         /* 8. A syslog datagram in two IPv4 fragments. */
         s = new_syslog(w, c, r, t + 12 * SEC, id, c5, 0, 2400);
-        return push_or_free(push, ctx, s);
+        return gen_sess_push(push, ctx, s);
     }
+    if (strcmp(name, "plant") == 0)
+        return gen_plant_spawn(w, c, r, t, id, push, ctx);
     if (strcmp(name, "long") == 0) {
         s = new_web(w, c, r, t, id, first_client(w, 1, 0, 0), &w->web[0], K_TLS, V_LONG, 0);
         if (s)
             s->end_at = t + 35 * 60 * SEC;
-        return push_or_free(push, ctx, s);
+        return gen_sess_push(push, ctx, s);
     }
     if (strcmp(name, "frag") == 0) {
         struct host *cl = first_client(w, 1, 1, 0);
         for (int i = 0; i < 4; i++) {
             int v6 = i >= 2, nf = 2 + (i & 1);
             s = new_syslog(w, c, r, t + i * SEC, id, cl, v6, frag_size(r, v6, nf));
-            if ((rc = push_or_free(push, ctx, s)))
+            if ((rc = gen_sess_push(push, ctx, s)))
                 return rc;
         }
         return 0;

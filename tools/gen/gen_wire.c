@@ -154,6 +154,9 @@ void gen_wire_msg_bytes(const struct msg *m, const struct world *w, uint32_t off
     case BODY_RAW:
         pool_copy(w->pool, w->pool_len, m->body_seed, bo, n, dst);
         return;
+    case BODY_BLOB:
+        memcpy(dst, m->blob + bo, n);
+        return;
     default:
         break;
     }

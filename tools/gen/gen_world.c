@@ -337,6 +337,7 @@ int gen_world_init(struct world *w, uint64_t seed)
 
 void gen_world_release(struct world *w)
 {
+    gen_script_free_all(w);
     free(w->clients);
     free(w->web);
     free(w->plain);
