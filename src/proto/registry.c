@@ -9,11 +9,17 @@
 #include "proto/dhcp.h"
 #include "proto/dns.h"
 #include "proto/engine.h"
+#include "proto/http.h"
 #include "proto/ntp.h"
+#include "proto/quic.h"
 #include "proto/smb.h"
+#include "proto/starttls.h"
+#include "proto/tls.h"
 
 #include <stddef.h>
 
 const struct proto_parser *const proto_registry[] = {
-    &proto_dns, &proto_dhcp, &proto_ntp, &proto_smb, &proto_dcerpc, NULL,
+    &proto_tls,  &proto_http, &proto_smb,  &proto_dcerpc, &proto_dns,  &proto_quic,
+    &proto_dhcp, &proto_ntp,  &proto_smtp, &proto_imap,   &proto_pop3, &proto_ftp,
+    NULL,
 };
