@@ -45,6 +45,35 @@ if command -v tshark >/dev/null 2>&1; then
     tshark -r "$D/session.pcap" -q -z conv,tcp 2>/dev/null | sed -n '5,7p'
 fi
 
+step konseki query --limit 5 "'dns.query == *.com && dns.rcode == NXDOMAIN'   # protocol records"
+"$K" query --limit 5 'dns.query == *.com && dns.rcode == NXDOMAIN'
+
+step konseki query --limit 3 "'tls.sni == *.microsoft.com'"
+"$K" query --limit 3 'tls.sni == *.microsoft.com'
+
+step konseki-gen --scenario plant -o $D/plant.pcap "   # planted DNS, HTTP, TLS, SSH, Kerberos, SMB PsExec"
+"$GEN" --scenario plant -o "$D/plant.pcap"
+"$K" ingest -q "$D/plant.pcap"
+
+step konseki query "'service.name == PSEXESVC'   # a service created over SMB/DCE-RPC (lateral movement)"
+"$K" query 'service.name == PSEXESVC'
+
+step konseki query --json "'service.name == PSEXESVC'" "| jq -c '.records[] | select(.dcerpc.svcctl)'"
+if command -v jq >/dev/null 2>&1; then
+    "$K" query --json 'service.name == PSEXESVC' | jq -c '.records[] | select(.dcerpc.svcctl) | .dcerpc'
+fi
+
+step konseki query --json "'file.name == PSEXESVC.exe'" "| jq -c '.records[] | select(.file) | .file'"
+if command -v jq >/dev/null 2>&1; then
+    "$K" query --json 'file.name == PSEXESVC.exe' | jq -c '.records[] | select(.file) | {smb: .smb.share, file: .file}'
+fi
+
+step konseki query --json "'tls.ja3 == EXISTS!'" "| jq -c '.records[].tls | {sni: .client.server_name, ja3: .client.ja3, ja4: .client.ja4, cert: .server.hash.sha1}'"
+if command -v jq >/dev/null 2>&1; then
+    "$K" query --json --since 2020-01-01 'tls.ja3 == EXISTS! && ip.dst != 10.0.0.0/8' --limit 3 |
+        jq -c '.records[].tls | {sni: .client.server_name, ja3: .client.ja3, ja4: .client.ja4, cert: .server.hash.sha1}'
+fi
+
 step konseki stats
 "$K" stats
 printf '\nThe store is in %s; try: KONSEKI_STORE=%s %s query --help\n' "$D/store" "$D/store" "$K"

@@ -19,7 +19,6 @@
 #include <stddef.h>
 
 const struct proto_parser *const proto_registry[] = {
-    &proto_tls,  &proto_http, &proto_smb,  &proto_dcerpc, &proto_dns,  &proto_quic,
-    &proto_dhcp, &proto_ntp,  &proto_smtp, &proto_imap,   &proto_pop3, &proto_ftp,
-    NULL,
+    &proto_tls, &proto_http, &proto_smb,  &proto_dcerpc, &proto_dns, &proto_quic, &proto_dhcp,
+    &proto_ntp, &proto_smtp, &proto_imap, &proto_pop3,   &proto_ftp, NULL,
 };

@@ -165,6 +165,52 @@ static const char *const app_prefixes[] = {
     "ntp.", "smtp.", "imap.",   "pop3.",       "ftp.",      "x509.", "icmp.", "email.",
 };
 
+static const char *const noindex_exact[] = {
+    "dns.id",
+    "dns.op_code",
+    "dns.type",
+    "dns.unanswered",
+    "dns.answer_count",
+    "dns.header_flags",
+    "dns.transport",
+    "tls.client.ciphers",
+    "tls.client.extensions",
+    "tls.client.supported_groups",
+    "tls.client.signature_algorithms",
+    "tls.client.supported_versions",
+    "tls.client.grease",
+    "tls.client.ja4_r",
+    "tls.resumed",
+    "tls.version_protocol",
+    "smb.file.id",
+    "smb.file.access",
+    "dcerpc.bind.contexts.id",
+    "dcerpc.bind.contexts.transfer_syntax",
+    "dcerpc.bind.contexts.result",
+    "dcerpc.bind.contexts.accepted",
+    "dcerpc.bind.type",
+    "quic.dcid",
+    "quic.scid",
+};
+static const char *const noindex_suffix[] = {
+    ".class",  ".ttl",     ".call_id", ".context_id", "_string",  ".stub_bytes",
+    ".serial", ".refresh", ".retry",   ".expire",     ".minimum",
+};
+
+int query_path_indexed(const char *path)
+{
+    for (size_t i = 0; i < sizeof noindex_exact / sizeof noindex_exact[0]; i++)
+        if (strcmp(path, noindex_exact[i]) == 0)
+            return 0;
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof noindex_suffix / sizeof noindex_suffix[0]; i++) {
+        size_t k = strlen(noindex_suffix[i]);
+        if (n > k && strcmp(path + n - k, noindex_suffix[i]) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 /*
  * A path no table row names, under a protocol prefix: a text field on that path.  Interned for
  * the life of the process (queries are few and small; the pool is bounded).
@@ -180,7 +226,7 @@ static const struct qfield *app_dynamic(const char *name)
     int known = 0;
     for (size_t i = 0; i < sizeof app_prefixes / sizeof app_prefixes[0]; i++)
         known |= strncmp(name, app_prefixes[i], strlen(app_prefixes[i])) == 0;
-    if (!known || name[len - 1] == '.')
+    if (!known || name[len - 1] == '.' || !query_path_indexed(name))
         return NULL;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];

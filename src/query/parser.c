@@ -126,6 +126,11 @@ static int unknown_field(struct parser *p, const struct qtok *t)
                          t->text, t->text));
     }
     qvals_release(&tmp);
+    if (!query_path_indexed(t->text))
+        return fail(p, qerr(p->err, t->col,
+                            "'%.60s' is kept in each record but not indexed: select the sessions "
+                            "by another field and read it with --json",
+                            t->text));
     if (qfield_suggest(t->text, hint, sizeof hint))
         return fail(
             p, qerr(p->err, t->col, "unknown field '%.60s' (did you mean '%s'?)", t->text, hint));

@@ -72,4 +72,12 @@ struct query_field_doc {
 };
 const struct query_field_doc *query_fields(size_t *n);
 
+/*
+ * Whether a protocol record path is indexed for queries (store: `fields` rows).  Values that
+ * identify nothing on their own (transaction ids, TTLs, classes, flag lists, cipher lists, the
+ * strings fingerprints are hashed from) stay in the record JSON only, which keeps the metadata
+ * small; their fingerprints (ja3, ja4, hassh) are indexed.
+ */
+int query_path_indexed(const char *path);
+
 #endif

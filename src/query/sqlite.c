@@ -361,9 +361,10 @@ static void emit_node(struct emitter *e, int idx)
             put(e, "NOT ");
         if (n->f->path) {
             /* a record field: the session has some value under the path that matches */
-            put(e, "id IN (SELECT id FROM fields WHERE path = '");
+            put(e,
+                "id IN (SELECT id FROM fields WHERE pid = (SELECT pid FROM paths WHERE path = '");
             put(e, n->f->path); /* fixed text from fields.c, checked to be [a-z0-9_.] */
-            put(e, "' AND ");
+            put(e, "') AND ");
         }
         group_emit(e, leaf_atom_emit, &l, 0, na, " OR ");
         if (n->f->path)

@@ -39,7 +39,8 @@ static const char *const table_sql =
     "CREATE TABLE IF NOT EXISTS records("
     " id INTEGER NOT NULL, piece INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
     " json TEXT NOT NULL, PRIMARY KEY(id, piece, seq)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS fields(path TEXT NOT NULL, value, id INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS paths(pid INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS fields(pid INTEGER NOT NULL, value, id INTEGER NOT NULL);";
 
 /*
  * (id, piece) is unique: INSERT OR REPLACE relies on it when a resumed run
@@ -63,10 +64,15 @@ static const char *const index_sql =
     "CREATE INDEX IF NOT EXISTS sessions_dport ON sessions(dst_port);"
     "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);"
     "CREATE INDEX IF NOT EXISTS sessions_app ON sessions(app);"
-    "CREATE INDEX IF NOT EXISTS fields_pv ON fields(path, value);";
+    "CREATE INDEX IF NOT EXISTS fields_pv ON fields(pid, value);";
 
 static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst",
                                                        "idle",   "eof", "evicted"};
+
+const char *store_meta_schema(void)
+{
+    return table_sql;
+}
 
 int day_of_ns(int64_t ns)
 {
@@ -134,6 +140,14 @@ static int part_close(struct store *st, struct partition *p, int commit)
     sqlite3_finalize(p->ins);
     sqlite3_finalize(p->ins_rec);
     sqlite3_finalize(p->ins_field);
+    sqlite3_finalize(p->ins_path);
+    sqlite3_finalize(p->get_path);
+    for (size_t i = 0; i < p->npaths; i++)
+        free(p->paths[i].path);
+    free(p->paths);
+    p->paths = NULL;
+    p->npaths = p->paths_alloc = 0;
+    p->ins_path = p->get_path = NULL;
     sqlite3_close(p->db);
     p->ins = NULL;
     p->ins_rec = NULL;
@@ -233,6 +247,10 @@ static int part_get(struct store *st, int day, struct partition **out)
                             -1, &p->ins, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?)", -1,
                             &p->ins_rec, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO paths(path) VALUES (?)", -1, &p->ins_path,
+                            NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(p->db, "SELECT pid FROM paths WHERE path = ?", -1, &p->get_path,
+                            NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(p->db, "INSERT INTO fields VALUES (?,?,?)", -1, &p->ins_field, NULL) !=
              SQLITE_OK))
         rc = store_sql_err(st, p->db, "prepare insert");
@@ -247,6 +265,57 @@ static int part_get(struct store *st, int day, struct partition **out)
         return rc;
     }
     *out = p;
+    return 0;
+}
+
+/* The same (path, value) earlier in the record (a name in every answer …): one row is enough. */
+static int seen_before(const struct proto_rec *r, size_t j)
+{
+    size_t from = j > 64 ? j - 64 : 0;
+    for (size_t k = from; k < j; k++)
+        if (strcmp(r->vals[k].text, r->vals[j].text) == 0 &&
+            strcmp(r->vals[k].path, r->vals[j].path) == 0)
+            return 1;
+    return 0;
+}
+
+/* The day file's number for a path (paths table), cached per partition. */
+static int path_id(struct store *st, struct partition *p, const char *path, int64_t *out)
+{
+    for (size_t i = 0; i < p->npaths; i++) {
+        if (strcmp(p->paths[i].path, path) == 0) {
+            *out = p->paths[i].pid;
+            return 0;
+        }
+    }
+    sqlite3_bind_text(p->ins_path, 1, path, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(p->ins_path) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "add path");
+    sqlite3_reset(p->ins_path);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(p->get_path, 1, path, -1, SQLITE_STATIC);
+    if (sqlite3_step(p->get_path) != SQLITE_ROW)
+        rc = store_sql_err(st, p->db, "find path");
+    int64_t pid = sqlite3_column_int64(p->get_path, 0);
+    sqlite3_reset(p->get_path);
+    if (rc)
+        return rc;
+    if (p->npaths == p->paths_alloc) {
+        size_t na = p->paths_alloc ? p->paths_alloc * 2 : 64;
+        struct path_ent *n = realloc(p->paths, na * sizeof *n);
+        if (!n)
+            return KS_ENOMEM;
+        p->paths = n;
+        p->paths_alloc = na;
+    }
+    /* recently added paths first: a session's record types cluster */
+    char *copy = strdup(path);
+    if (!copy)
+        return KS_ENOMEM;
+    memmove(p->paths + 1, p->paths, p->npaths * sizeof *p->paths);
+    p->paths[0] = (struct path_ent){copy, pid};
+    p->npaths++;
+    *out = pid;
     return 0;
 }
 
@@ -266,8 +335,13 @@ static int meta_add_record(struct store *st, struct partition *p, const struct s
     q = p->ins_field;
     for (size_t j = 0; !rc && j < r->nvals; j++) {
         const struct proto_val *v = &r->vals[j];
+        if (!query_path_indexed(v->path) || seen_before(r, j))
+            continue;
+        int64_t pid;
+        if ((rc = path_id(st, p, v->path, &pid)))
+            break;
         /* as text, whatever its kind: numeric fields compare through CAST (query/fields.c) */
-        sqlite3_bind_text(q, 1, v->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 1, pid);
         sqlite3_bind_text(q, 2, v->text, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 3, (sqlite3_int64)s->id);
         rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert field");

@@ -184,4 +184,7 @@ int store_counters_each(struct store *st, void (*cb)(void *ctx, const char *name
 int store_ingests_each(struct store *st, void (*cb)(void *ctx, const struct ingest_info *i),
                        void *ctx);
 
+/* The tables of a day file (SQL), for tests that build one in memory. */
+const char *store_meta_schema(void);
+
 #endif

@@ -46,6 +46,12 @@ struct partition {
     sqlite3 *db;
     sqlite3_stmt *ins;
     sqlite3_stmt *ins_rec, *ins_field; /* protocol records and their indexed values */
+    sqlite3_stmt *ins_path, *get_path; /* the day file's path numbers */
+    struct path_ent {
+        char *path;
+        int64_t pid;
+    } * paths;
+    size_t npaths, paths_alloc;
     int in_txn;
     int deferred; /* created by this run: lookup indexes built when it ends */
     int64_t min_ns, max_ns;

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "query/query.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -21,13 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static sqlite3 *fq_db;
 
 static const char fq_schema[] =
-    "CREATE TABLE sessions (id INTEGER, piece INTEGER, last_piece INTEGER, first_ns INTEGER,"
-    " last_ns INTEGER, ipver INTEGER, proto INTEGER, src_ip BLOB, dst_ip BLOB, src_port INTEGER,"
-    " dst_port INTEGER, vlan INTEGER, vlan2 INTEGER, src_pkts INTEGER, dst_pkts INTEGER,"
-    " src_bytes INTEGER, dst_bytes INTEGER, src_payload INTEGER, dst_payload INTEGER,"
-    " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT, community_id TEXT,"
-    " ingest_id INTEGER, pos BLOB, app TEXT);"
-    "CREATE TABLE fields(path TEXT, value, id INTEGER);"
     "CREATE INDEX s_src ON sessions(src_ip); CREATE INDEX s_dst ON sessions(dst_ip);"
     "CREATE INDEX s_first ON sessions(first_ns);"
     "INSERT INTO sessions VALUES (1, 0, 1, 1705312800000000000, 1705312802000000000, 4, 6,"
@@ -38,12 +32,14 @@ static const char fq_schema[] =
     " x'20010db8000000000000000000000001', x'ff020000000000000000000000000001', 53, 53,"
     " 100, 200, 1, 1, 80, 120, 52, 92, NULL, NULL, NULL, 'idle', '1:x[y]*z?', 1, x'', 'dns');"
     "INSERT INTO sessions VALUES (3, 0, 1, 0, 0, 4, 1, x'', x'', 0, 0, 4095, NULL, 0, 0, 0, 0,"
-    " 0, 0, 0, '', 'OTH', NULL, NULL, 1, x'', NULL);"
-    "INSERT INTO fields VALUES ('dns.question.name', 'example.com', 2);";
+    " 0, 0, 0, '', 'OTH', 'eof', '', 1, x'', NULL);"
+    "INSERT INTO paths VALUES (1, 'dns.question.name');"
+    "INSERT INTO fields VALUES (1, 'example.com', 2);";
 
 static void fq_setup(void)
 {
     if (sqlite3_open(":memory:", &fq_db) != SQLITE_OK ||
+        sqlite3_exec(fq_db, store_meta_schema(), NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(fq_db, fq_schema, NULL, NULL, NULL) != SQLITE_OK ||
         query_sqlite_register(fq_db) != 0) {
         fprintf(stderr, "fuzz_query: setup: %s\n", sqlite3_errmsg(fq_db));

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/ktime.h"
 #include "query/query.h"
+#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <sqlite3.h>
@@ -156,6 +157,7 @@ static void qt_ip16(const char *s, uint8_t out[16])
         abort();
 }
 
+/* the store's columns without its NOT NULL constraints, so rows can leave fields empty */
 static const char qt_schema[] =
     "CREATE TABLE sessions (id INTEGER, piece INTEGER, last_piece INTEGER, first_ns INTEGER,"
     " last_ns INTEGER, ipver INTEGER, proto INTEGER, src_ip BLOB, dst_ip BLOB, src_port INTEGER,"
@@ -163,7 +165,8 @@ static const char qt_schema[] =
     " src_bytes INTEGER, dst_bytes INTEGER, src_payload INTEGER, dst_payload INTEGER,"
     " tcp_flags INTEGER, tcp_history TEXT, tcp_state TEXT, end_reason TEXT, community_id TEXT,"
     " ingest_id INTEGER, pos BLOB, app TEXT);"
-    "CREATE TABLE fields(path TEXT, value, id INTEGER);"
+    "CREATE TABLE paths(pid INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE fields(pid INTEGER NOT NULL, value, id INTEGER NOT NULL);"
     "CREATE INDEX s_src ON sessions(src_ip); CREATE INDEX s_dst ON sessions(dst_ip);"
     "CREATE INDEX s_dport ON sessions(dst_port); CREATE INDEX s_first ON sessions(first_ns);"
     "CREATE INDEX s_cid ON sessions(community_id);";
