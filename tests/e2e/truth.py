@@ -30,6 +30,9 @@ CASES = [
     ("long-pieces-60s", ["--scenario", "long"], ["--active-timeout", "60s"]),
     ("mixed-3000", ["--sessions", "3000", "--duration", "6h"]),
     ("small-2000", ["--mix", "small", "--sessions", "2000"]),
+    # planted application sessions: their records must hold the values the truth states
+    ("plant", ["--scenario", "plant"]),
+    ("plant-sll2-pcapng", ["--scenario", "plant", "--link", "sll2", "--format", "pcapng"]),
 ]
 
 
@@ -47,6 +50,81 @@ def ns(ts):
 
 def key(proto, src, sport, dst, dport, vlan):
     return (proto, src, sport, dst, dport, tuple(vlan))
+
+
+def values(records):
+    """path -> set of values over a session's records (arrays flattened)."""
+    out = defaultdict(set)
+
+    def walk(prefix, v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(prefix + "." + k if prefix else k, x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(prefix, x)
+        else:
+            out[prefix].add(v)
+
+    for r in records:
+        walk("", r)
+    return out
+
+
+# planted session kind -> [(truth key, record path(s), how to turn the truth value into a set)]
+def one(v):
+    return {v}
+
+
+def many(v):
+    return set(v)
+
+
+PLANT_CHECKS = {
+    "dns": [("qname", "dns.question.name", one), ("qtype", "dns.question.type", one),
+            ("answer_data", "dns.answers.data", many)],
+    "http": [("host", "url.domain", one), ("method", "http.request.method", one),
+             ("uri", "url.original", one), ("status", "http.response.status_code", one)],
+    "tls": [("sni", "tls.client.server_name", one), ("ja3", "tls.client.ja3", one),
+            ("ja3_string", "tls.client.ja3_string", one), ("ja3s", "tls.server.ja3s", one),
+            ("cert_sha1", "tls.server.hash.sha1", one),
+            ("cert_sha256", "tls.server.hash.sha256", one),
+            ("cert_subject_cn", "tls.server.x509.subject.common_name", one),
+            ("alpn", "tls.next_protocol", one)],
+    "ssh": [("ssh_client", "ssh.client.software", one), ("ssh_server", "ssh.server.software", one),
+            ("hassh", "ssh.client.hassh", one), ("hassh_server", "ssh.server.hassh", one)],
+    "kerberos": [("cname", "krb.cname", one), ("realm", "krb.realm", one),
+                 ("sname", "krb.sname", one)],
+    "smb": [("user", "ntlm.user", one), ("domain", "ntlm.domain", one),
+            ("workstation", "ntlm.workstation", one), ("shares", "smb.share", many),
+            ("files", "file.name", many), ("service_name", "dcerpc.svcctl.service_name", one),
+            ("service_binary_path", "dcerpc.svcctl.binary_path", one)],
+}
+
+
+def check_plant(bad, truth_lines, rows):
+    """Every planted session's stated values appear in its records."""
+    by = defaultdict(list)
+    for d in rows:
+        by[(d["source"]["ip"], d["source"].get("port"))].append(d)
+    for t in truth_lines:
+        if "plant" not in t:
+            continue
+        recs = [r for d in by.get((t["src"], t["sport"]), []) for r in d.get("records", [])]
+        got = values(recs)
+        for tkey, path, conv in PLANT_CHECKS.get(t["kind"], []):
+            if t.get(tkey) is None:
+                continue
+            want = conv(t[tkey])
+            if not want <= got.get(path, set()):
+                bad.append(f"{t['plant']}: {path} {sorted(map(str, got.get(path, set())))}"
+                           f" lacks {sorted(map(str, want))}")
+        if t["kind"] == "http":
+            for h in t.get("http", []):
+                for tkey, path in (("sha256", "file.hash.sha256"), ("md5", "file.hash.md5"),
+                                   ("filename", "file.name"), ("user_agent", "user_agent.original")):
+                    if h.get(tkey) and h[tkey] not in got.get(path, set()):
+                        bad.append(f"http {h['uri']}: {path} lacks {h[tkey]}")
 
 
 def main():
@@ -86,9 +164,11 @@ def main():
                 g["last"] = l if g["last"] is None else max(g["last"], l)
             want = {}
             bad = []
+            truth_lines = []
             with open(truth) as fh:
                 for line in fh:
                     t = json.loads(line)
+                    truth_lines.append(t)
                     k = key(t["proto"], t["src"], t["sport"], t["dst"], t["dport"], t["vlan"])
                     want.setdefault(k, []).append(t)
             # Port reuse: two truth sessions share one 5-tuple; konseki must keep them apart.
@@ -113,6 +193,7 @@ def main():
             for k in got:
                 if k not in want:
                     bad.append(f"extra session {k}")
+            check_plant(bad, truth_lines, [json.loads(x) for x in out.splitlines()])
             if name == "long-pieces-60s":
                 # A packet 60 s or more after its piece began starts the next piece.
                 pieces = sum(len(g["ids"]) for g in got.values())
