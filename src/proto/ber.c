@@ -111,12 +111,21 @@ int ber_enter(const struct ber *outer, const struct ber_tlv *t, struct ber *inne
     return 0;
 }
 
-long ber_frame_len(const uint8_t *p, size_t n)
+int ber_header(const uint8_t *p, size_t n, struct ber_tlv *t)
 {
     struct rdr r;
-    struct ber_tlv t;
     rdr_init(&r, p, n);
-    int rc = read_hdr(&r, &t);
+    int rc = read_hdr(&r, t);
+    if (rc)
+        return rc;
+    t->val = p + t->hdr;
+    return 0;
+}
+
+long ber_frame_len(const uint8_t *p, size_t n)
+{
+    struct ber_tlv t;
+    int rc = ber_header(p, n, &t);
     if (rc == BER_ETRUNC)
         return 0;
     if (rc)

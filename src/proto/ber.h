@@ -69,6 +69,12 @@ int ber_expect(struct ber *b, int cls, uint32_t tag, struct ber_tlv *t);
 /* A cursor inside constructed t, one level below outer: 0 or BER_EPRIM / BER_EDEPTH. */
 int ber_enter(const struct ber *outer, const struct ber_tlv *t, struct ber *inner);
 /*
+ * Only the identifier and length octets at p: 0 (t->val = p + t->hdr, t->len as
+ * stated, which may run past n) or < 0 (BER_ETRUNC when the header is incomplete).
+ * For probes that look at the first bytes of a message that has not all arrived.
+ */
+int ber_header(const uint8_t *p, size_t n, struct ber_tlv *t);
+/*
  * From the first n bytes of a stream, the total size of the TLV starting there:
  * > 0, 0 when the header is not complete yet, < 0 an error.
  */
