@@ -566,6 +566,8 @@ static int krb_probe(const struct proto_ctx *c, int dir, const uint8_t *d, size_
     return PROTO_NO;
 }
 
+static void krb_end(void *vst, struct proto_out *o, const struct proto_ctx *c);
+
 static int krb_data(void *vst, struct proto_out *o, const struct proto_ctx *c, int dir,
                     const uint8_t *d, size_t n)
 {
@@ -589,7 +591,11 @@ static int krb_data(void *vst, struct proto_out *o, const struct proto_ctx *c, i
         st->dead[dir] = 1;
         pdu_release(&st->pdu[dir]);
     }
-    return st->dead[0] && st->dead[1];
+    if (st->dead[0] && st->dead[1]) {
+        krb_end(st, o, c); /* done: what waits for a reply is written now */
+        return 1;
+    }
+    return 0;
 }
 
 static void krb_gap(void *vst, struct proto_out *o, const struct proto_ctx *c, int dir, uint64_t n)

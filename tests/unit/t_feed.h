@@ -12,8 +12,11 @@
 
 #include "decode/decode.h"
 #include "proto/proto.h"
+#include "source/source.h"
+#include "t.h"
 #include "t_pcap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,37 @@ struct t_feed_sess {
     struct proto_ctx ctx;
 };
 
+/*
+ * libpcap refuses some pcapng files (interfaces with different snapshot lengths, as in
+ * zeek's ldap/modify-request.pcapng); those are read with konseki's own source module,
+ * keeping the frames of the first packet's link type.
+ */
+static inline int t_feed_load(struct cap *c, const char *rel)
+{
+    if (cap_load(c, rel) == 0 && c->n > 0)
+        return 0;
+    char path[4096], msg[256];
+    struct source *s;
+    struct packet pk;
+    if (!t_corpus())
+        return -1;
+    snprintf(path, sizeof path, "%s/%s", t_corpus(), rel);
+    if (source_open_file(&s, path, msg, sizeof msg))
+        return -1;
+    memset(c, 0, sizeof *c);
+    while (c->n < CAP_MAX && source_next(s, &pk) == 1) {
+        if (c->n == 0)
+            c->lt = (int)pk.linktype;
+        if (pk.linktype != (uint32_t)c->lt || !(c->p[c->n] = malloc(pk.caplen ? pk.caplen : 1)))
+            continue;
+        memcpy(c->p[c->n], pk.data, pk.caplen);
+        c->len[c->n] = pk.caplen;
+        c->ts[c->n++] = pk.ts_ns;
+    }
+    source_close(s);
+    return 0;
+}
+
 /* Feed the first frames of corpus file rel; returns -1 when the capture is absent. */
 static inline int t_feed_run(const struct proto_parser *p, const char *rel, uint16_t port,
                              struct proto_out *o, struct t_feed *res)
@@ -44,7 +78,7 @@ static inline int t_feed_run(const struct proto_parser *p, const char *rel, uint
     static struct t_feed_sess ss[T_FEED_SESSIONS];
     memset(res, 0, sizeof *res);
     memset(ss, 0, sizeof ss);
-    if (cap_load(&c, rel) < 0)
+    if (t_feed_load(&c, rel) < 0)
         return -1;
     res->loaded = c.n;
     int ns = 0;
@@ -154,6 +188,22 @@ static inline int t_feed_pieces(const struct proto_parser *p, uint8_t l4, uint16
         p->release(st);
     free(st);
     return ret; /* 1-based index of the piece after which data returned 1, or 0 */
+}
+
+/* Append one BER TLV (short or two-octet long length) at o; returns its size. */
+static inline size_t t_tlv(uint8_t *o, uint8_t id, const void *v, size_t n)
+{
+    size_t h = 0;
+    o[h++] = id;
+    if (n < 128) {
+        o[h++] = (uint8_t)n;
+    } else {
+        o[h++] = 0x82;
+        o[h++] = (uint8_t)(n >> 8);
+        o[h++] = (uint8_t)n;
+    }
+    memmove(o + h, v, n);
+    return h + n;
 }
 
 #endif

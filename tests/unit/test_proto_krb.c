@@ -73,40 +73,24 @@ TEST(proto_krb_attack_password_spray)
 
 /* ---------------------------------------------------------------- hand-built DER */
 
-/* Append one TLV (short or two-octet long form) and return its size. */
-static size_t tlv(uint8_t *o, uint8_t id, const void *v, size_t n)
-{
-    size_t h = 0;
-    o[h++] = id;
-    if (n < 128) {
-        o[h++] = (uint8_t)n;
-    } else {
-        o[h++] = 0x82;
-        o[h++] = (uint8_t)(n >> 8);
-        o[h++] = (uint8_t)n;
-    }
-    memmove(o + h, v, n);
-    return h + n;
-}
-
 /* [tag] { v } */
 static size_t ctx(uint8_t *o, int tag, const void *v, size_t n)
 {
-    return tlv(o, (uint8_t)(0xa0 | tag), v, n);
+    return t_tlv(o, (uint8_t)(0xa0 | tag), v, n);
 }
 
 static size_t principal(uint8_t *o, int type, const char *a, const char *b)
 {
     uint8_t names[256], seq[320], t[8];
-    size_t n = tlv(names, 0x1b, a, strlen(a));
+    size_t n = t_tlv(names, 0x1b, a, strlen(a));
     if (b)
-        n += tlv(names + n, 0x1b, b, strlen(b));
+        n += t_tlv(names + n, 0x1b, b, strlen(b));
     uint8_t list[300];
-    size_t ln = tlv(list, 0x30, names, n);
+    size_t ln = t_tlv(list, 0x30, names, n);
     t[0] = 2, t[1] = 1, t[2] = (uint8_t)type;
     size_t s = ctx(seq, 0, t, 3);
     s += ctx(seq + s, 1, list, ln);
-    return tlv(o, 0x30, seq, s);
+    return t_tlv(o, 0x30, seq, s);
 }
 
 static size_t as_req(uint8_t *o, int with_ts)
@@ -118,22 +102,22 @@ static size_t as_req(uint8_t *o, int with_ts)
     size_t n = ctx(body, 0, opts, sizeof opts);
     size_t k = principal(tmp, 1, "alice", NULL);
     n += ctx(body + n, 1, tmp, k);
-    k = tlv(tmp, 0x1b, "EXAMPLE.COM", 11);
+    k = t_tlv(tmp, 0x1b, "EXAMPLE.COM", 11);
     n += ctx(body + n, 2, tmp, k);
     k = principal(tmp, 2, "krbtgt", "EXAMPLE.COM");
     n += ctx(body + n, 3, tmp, k);
     n += ctx(body + n, 8, etypes, sizeof etypes);
-    size_t bn = tlv(b, 0x30, body, n);
+    size_t bn = t_tlv(b, 0x30, body, n);
     size_t s = ctx(seq, 1, pvno, 3);
     s += ctx(seq + s, 2, type, 3);
     if (with_ts) { /* padata: SEQUENCE { SEQUENCE { [1] 2, [2] OCTET STRING } } */
         static const uint8_t one[] = {0x30, 10, 0xa1, 3, 2, 1, 2, 0xa2, 3, 4, 1, 0};
-        size_t pn = tlv(pa, 0x30, one, sizeof one);
+        size_t pn = t_tlv(pa, 0x30, one, sizeof one);
         s += ctx(seq + s, 3, pa, pn);
     }
     s += ctx(seq + s, 4, b, bn);
-    size_t sn = tlv(tmp, 0x30, seq, s);
-    return tlv(o, 0x6a, tmp, sn);
+    size_t sn = t_tlv(tmp, 0x30, seq, s);
+    return t_tlv(o, 0x6a, tmp, sn);
 }
 
 static size_t krb_error(uint8_t *o, int code)
@@ -147,12 +131,12 @@ static size_t krb_error(uint8_t *o, int code)
     s += ctx(seq + s, 4, stime, 17);
     s += ctx(seq + s, 5, z, 3);
     s += ctx(seq + s, 6, ec, 3);
-    size_t k = tlv(tmp, 0x1b, "EXAMPLE.COM", 11);
+    size_t k = t_tlv(tmp, 0x1b, "EXAMPLE.COM", 11);
     s += ctx(seq + s, 9, tmp, k);
     k = principal(tmp, 2, "krbtgt", "EXAMPLE.COM");
     s += ctx(seq + s, 10, tmp, k);
-    size_t sn = tlv(tmp, 0x30, seq, s);
-    return tlv(o, 0x7e, tmp, sn);
+    size_t sn = t_tlv(tmp, 0x30, seq, s);
+    return t_tlv(o, 0x7e, tmp, sn);
 }
 
 TEST(proto_krb_handbuilt_udp_pair)
