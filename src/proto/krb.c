@@ -62,8 +62,8 @@ struct krb_msg {
 };
 
 struct krb_state {
-    struct pdu pdu[2];
-    int inited, dead[2];
+    struct pdu_pair pdu;
+    int dead[2];
     struct krb_msg pend[KRB_PENDING];
     int npend;
 };
@@ -579,17 +579,13 @@ static int krb_data(void *vst, struct proto_out *o, const struct proto_ctx *c, i
         krb_message(&k, d, n);
         return 0;
     }
-    if (!st->inited) {
-        pdu_init(&st->pdu[0], KRB_MSG_CAP);
-        pdu_init(&st->pdu[1], KRB_MSG_CAP);
-        st->inited = 1;
-    }
+    pdu_pair_use(&st->pdu, KRB_MSG_CAP);
     if (st->dead[dir])
         return 0;
-    if (pdu_feed(&st->pdu[dir], d, n, krb_len, krb_frame, &k) < 0) {
+    if (pdu_feed(&st->pdu.dir[dir], d, n, krb_len, krb_frame, &k) < 0) {
         proto_anomaly(o, "krb.bad_record_mark");
         st->dead[dir] = 1;
-        pdu_release(&st->pdu[dir]);
+        pdu_release(&st->pdu.dir[dir]);
     }
     if (st->dead[0] && st->dead[1]) {
         krb_end(st, o, c); /* done: what waits for a reply is written now */
@@ -603,11 +599,11 @@ static void krb_gap(void *vst, struct proto_out *o, const struct proto_ctx *c, i
     struct krb_state *st = vst;
     (void)c;
     (void)n;
-    if ((dir != 0 && dir != 1) || !st->inited)
+    if ((dir != 0 && dir != 1) || !st->pdu.inited)
         return;
     proto_anomaly(o, "krb.gap");
     st->dead[dir] = 1; /* the next bytes are not a length */
-    pdu_release(&st->pdu[dir]);
+    pdu_release(&st->pdu.dir[dir]);
 }
 
 static void krb_end(void *vst, struct proto_out *o, const struct proto_ctx *c)
@@ -622,10 +618,7 @@ static void krb_end(void *vst, struct proto_out *o, const struct proto_ctx *c)
 static void krb_release(void *vst)
 {
     struct krb_state *st = vst;
-    if (!st->inited)
-        return;
-    pdu_release(&st->pdu[0]);
-    pdu_release(&st->pdu[1]);
+    pdu_pair_release(&st->pdu);
 }
 
 const struct proto_parser proto_kerberos = {

@@ -78,8 +78,8 @@ struct ldap_req {
 };
 
 struct ldap_state {
-    struct pdu pdu[2];
-    int inited, done[2], sasl_ok, stopped;
+    struct pdu_pair pdu;
+    int done[2], sasl_ok, stopped;
     struct ldap_req *pend; /* LDAP_PENDING entries, allocated with the first request */
     uint64_t seq;
 };
@@ -171,8 +171,8 @@ static void keep(struct ldap_req *q, struct span *s, const void *p, size_t n)
 static void put_span(struct proto_out *o, const char *path, const struct ldap_req *q,
                      const struct span *s)
 {
-    if (s->set)
-        proto_str(o, path, (const char *)q->text.data + s->off, s->len);
+    if (s->set) /* an empty value may have left the buffer unallocated */
+        proto_str(o, path, s->len ? (const char *)q->text.data + s->off : "", s->len);
 }
 
 /* Filter text: once a write does not fit, nothing more is written (no holes). */
@@ -686,14 +686,10 @@ static int ldap_data(void *vst, struct proto_out *o, const struct proto_ctx *c, 
         return 1;
     if (dir != 0 && dir != 1)
         return 0;
-    if (!st->inited) {
-        pdu_init(&st->pdu[0], LDAP_MSG_CAP);
-        pdu_init(&st->pdu[1], LDAP_MSG_CAP);
-        st->inited = 1;
-    }
+    pdu_pair_use(&st->pdu, LDAP_MSG_CAP);
     if (!st->done[dir]) {
         struct ldap_call k = {st, o, c, dir};
-        int rc = pdu_feed(&st->pdu[dir], d, n, ldap_len, ldap_msg, &k);
+        int rc = pdu_feed(&st->pdu.dir[dir], d, n, ldap_len, ldap_msg, &k);
         if (rc == 1) {
             proto_switch(o, "tls");
             st->done[0] = st->done[1] = 1;
@@ -718,7 +714,7 @@ static void ldap_gap(void *vst, struct proto_out *o, const struct proto_ctx *c, 
     struct ldap_state *st = vst;
     (void)c;
     (void)n;
-    if ((dir != 0 && dir != 1) || !st->inited || st->done[dir])
+    if ((dir != 0 && dir != 1) || !st->pdu.inited || st->done[dir])
         return;
     proto_anomaly(o, "ldap.gap");
     st->done[dir] = 1; /* no way to find the next PDU boundary */
@@ -739,10 +735,7 @@ static void ldap_release(void *vst)
         free(st->pend);
         st->pend = NULL;
     }
-    if (st->inited) {
-        pdu_release(&st->pdu[0]);
-        pdu_release(&st->pdu[1]);
-    }
+    pdu_pair_release(&st->pdu);
 }
 
 const struct proto_parser proto_ldap = {

@@ -29,6 +29,23 @@ void pdu_reset(struct pdu *a)
     a->skip = 0;
 }
 
+void pdu_pair_use(struct pdu_pair *p, size_t cap)
+{
+    if (p->inited)
+        return;
+    pdu_init(&p->dir[0], cap);
+    pdu_init(&p->dir[1], cap);
+    p->inited = 1;
+}
+
+void pdu_pair_release(struct pdu_pair *p)
+{
+    if (!p->inited)
+        return;
+    pdu_release(&p->dir[0]);
+    pdu_release(&p->dir[1]);
+}
+
 int pdu_feed(struct pdu *a, const uint8_t *d, size_t n, pdu_len_fn len, pdu_frame_fn fn, void *ctx)
 {
     for (;;) {

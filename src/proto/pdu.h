@@ -42,4 +42,13 @@ void pdu_reset(struct pdu *a);
  */
 int pdu_feed(struct pdu *a, const uint8_t *d, size_t n, pdu_len_fn len, pdu_frame_fn fn, void *ctx);
 
+/* The two directions of a session, set up on first use (parser state starts zeroed). */
+struct pdu_pair {
+    struct pdu dir[2];
+    int inited;
+};
+
+void pdu_pair_use(struct pdu_pair *p, size_t cap);
+void pdu_pair_release(struct pdu_pair *p);
+
 #endif

@@ -34,8 +34,8 @@
 #define X224_CC 0xd0
 
 struct rdp_state {
-    struct pdu pdu[2];
-    int inited, emitted, done;
+    struct pdu_pair pdu;
+    int emitted, done;
     int have_cr, have_cc, has_cookie, has_neg_req, has_neg_rsp, has_failure;
     uint32_t requested, selected, failure;
     char cookie[RDP_COOKIE_MAX + 1];
@@ -217,13 +217,9 @@ static int rdp_data(void *vst, struct proto_out *o, const struct proto_ctx *c, i
     (void)c;
     if (st->done || (dir != 0 && dir != 1))
         return 1;
-    if (!st->inited) {
-        pdu_init(&st->pdu[0], RDP_PDU_CAP);
-        pdu_init(&st->pdu[1], RDP_PDU_CAP);
-        st->inited = 1;
-    }
+    pdu_pair_use(&st->pdu, RDP_PDU_CAP);
     struct rdp_call k = {st, o, dir};
-    int rc = pdu_feed(&st->pdu[dir], d, n, tpkt_len, rdp_frame, &k);
+    int rc = pdu_feed(&st->pdu.dir[dir], d, n, tpkt_len, rdp_frame, &k);
     if (rc < 0) {
         proto_anomaly(o, "rdp.not_tpkt");
         st->done = 1;
@@ -256,10 +252,7 @@ static void rdp_end(void *vst, struct proto_out *o, const struct proto_ctx *c)
 static void rdp_release(void *vst)
 {
     struct rdp_state *st = vst;
-    if (!st->inited)
-        return;
-    pdu_release(&st->pdu[0]);
-    pdu_release(&st->pdu[1]);
+    pdu_pair_release(&st->pdu);
 }
 
 const struct proto_parser proto_rdp = {

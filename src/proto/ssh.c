@@ -125,8 +125,10 @@ static void emit_side(struct proto_out *o, const struct ssh_side *s, int dir)
     proto_str(o, cli ? "ssh.client.hassh_string" : "ssh.server.hassh_string",
               (const char *)s->hassh_str.data, s->hassh_str.len);
     const char *name = cli ? "ssh.client.kex_algorithms" : "ssh.server.kex_algorithms";
+    if (!s->kex.len)
+        return;
     const char *p = (const char *)s->kex.data, *end = p + s->kex.len;
-    for (int k = 0; p && p < end && k < SSH_NAMES_MAX; k++) {
+    for (int k = 0; p < end && k < SSH_NAMES_MAX; k++) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
         const char *stop = comma ? comma : end;
         proto_str(o, name, p, (size_t)(stop - p));
