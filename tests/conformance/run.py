@@ -545,6 +545,16 @@ APP_EXCEPTIONS = {
     ('ja4/pcap/tls-handshake.pcapng', 'ja3'):
         'five sessions send a second ClientHello after a HelloRetryRequest; tshark fingerprints '
         'both, konseki the first only',
+    ('zeek/testing/btest/Traces/ssh/ssh.pcap', 'ssh'):
+        'one session speaks SSH on port 41644 (paramiko to OpenSSH 5.9): konseki detects SSH by '
+        'content and records its banners; tshark dissects SSH on port 22 only',
+    ('zeek/testing/btest/Traces/ssh/ssh.pcap', 'hassh'):
+        'the same session on port 41644: konseki has its two HASSH values, tshark none',
+    ('zeek/testing/btest/Traces/ssh/server-pre-banner-data.pcap', 'ssh'):
+        'the server sends lines before its banner (allowed by RFC 4253 4.2); konseki reads the '
+        'client banner after them, tshark loses the stream there',
+    ('zeek/testing/btest/Traces/ssh/server-pre-banner-data.pcap', 'hassh'):
+        'the same capture: konseki also has the client HASSH',
 }
 
 
