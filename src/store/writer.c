@@ -230,7 +230,8 @@ int writer_add(struct store *st, int64_t ingest_id, const struct session_rec *s)
         goto drop;
     r->rec_first = b->nrecs;
     /* the records move into the batch: the caller must not free them */
-    memcpy(b->recs + b->nrecs, s->recs, s->nrecs * sizeof *s->recs);
+    if (s->nrecs)
+        memcpy(b->recs + b->nrecs, s->recs, s->nrecs * sizeof *s->recs);
     b->nrecs += s->nrecs;
     b->n++;
     if (b->n >= BATCH_ROWS || b->pos.len >= BATCH_BYTES)
