@@ -370,6 +370,30 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+/* all | none | a,b,c (each a parser konseki has) */
+static int parse_protocols(const char *v, struct proto_engine_cfg *pc)
+{
+    if (strcmp(v, "all") == 0)
+        return 0;
+    if (strcmp(v, "none") == 0) {
+        pc->disabled = 1;
+        return 0;
+    }
+    char name[32];
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof name)
+            return 1;
+        memcpy(name, p, n);
+        name[n] = 0;
+        if (!proto_find(name))
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    pc->only = v;
+    return 0;
+}
+
 static void ingest_usage(FILE *f)
 {
     fputs("usage: konseki ingest [--store DIR] [options] FILE...\n"
@@ -382,6 +406,9 @@ static void ingest_usage(FILE *f)
           "  --udp-idle DUR         idle timeout of UDP sessions (default 60s)\n"
           "  --other-idle DUR       idle timeout of ICMP and other sessions (default 60s)\n"
           "  --active-timeout DUR   write long sessions in pieces this long (default 600s)\n"
+          "  --protocols LIST       parsers to run: all (default), none, or names joined by\n"
+          "                         commas (dns,http,tls,quic,ssh,smb,dcerpc,krb,ldap,rdp,\n"
+          "                         dhcp,ntp,smtp,imap,pop3,ftp)\n"
           "  --durable              fsync packets and sessions at every checkpoint, so even a\n"
           "                         power cut loses nothing committed (waits for the disk)\n"
           "A file already ingested is skipped; an interrupted one is resumed.\n",
@@ -403,12 +430,14 @@ int cmd_ingest(int argc, char **argv)
         {"active-timeout", required_argument, NULL, 'A'},
         {"durable", no_argument, NULL, 'D'},
         {"flow-memory", required_argument, NULL, 'M'},
+        {"protocols", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    int li = -1;
+    while ((c = getopt_long(argc, argv, "qh", longopts, &li)) != -1) {
         int bad = 0;
         switch (c) {
         case 's':
@@ -448,6 +477,9 @@ int cmd_ingest(int argc, char **argv)
             o.cfg.flow.max_bytes = (size_t)v;
             break;
         }
+        case 'P':
+            bad = parse_protocols(optarg, &o.cfg.proto);
+            break;
         case 'h':
             ingest_usage(stdout);
             return EXIT_OK;
@@ -456,7 +488,7 @@ int cmd_ingest(int argc, char **argv)
             return EXIT_USER;
         }
         if (bad) {
-            cli_err("ingest: bad value '%s' for %s", optarg, argv[optind - 1]);
+            cli_err("ingest: bad value '%s' for --%s", optarg, li >= 0 ? longopts[li].name : "?");
             return EXIT_USER;
         }
     }

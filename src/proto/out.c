@@ -58,6 +58,22 @@ static void open_free(struct proto_open *r)
     free(r);
 }
 
+/* Done with an open record: keep its buffers for the next one (one spare per sink). */
+static void open_recycle(struct proto_out *o, struct proto_open *r)
+{
+    if (o->spare || r->strs.alloc > 4 * 4096 || r->ents_alloc > 256) {
+        open_free(r);
+        return;
+    }
+    free(r->type);
+    r->type = NULL;
+    buf_reset(&r->strs);
+    r->nents = r->nitems = 0;
+    r->nstack = 0;
+    r->overflow = 0;
+    o->spare = r;
+}
+
 void proto_rec_free(struct proto_rec *r)
 {
     free(r->type);
@@ -76,6 +92,8 @@ void proto_out_clear(struct proto_out *o)
 
 void proto_out_release(struct proto_out *o)
 {
+    open_free(o->spare);
+    o->spare = NULL;
     for (int i = 0; i < o->depth; i++)
         open_free(o->open[i]);
     o->depth = 0;
@@ -119,12 +137,14 @@ void proto_begin(struct proto_out *o, const char *type)
         proto_anomaly(o, "proto.nesting_too_deep");
         return;
     }
-    struct proto_open *r = calloc(1, sizeof *r);
+    struct proto_open *r = o->spare;
+    o->spare = NULL;
+    if (!r && (r = calloc(1, sizeof *r)))
+        buf_init(&r->strs, PROTO_REC_MAX_BYTES);
     if (r) {
         r->type = strdup(type);
-        buf_init(&r->strs, PROTO_REC_MAX_BYTES);
         if (!r->type) {
-            free(r);
+            open_free(r);
             r = NULL;
         }
     }
@@ -311,12 +331,13 @@ struct jnode {
     int item;           /* for an element of an array: its item id; else -1 */
     struct jnode *kids; /* children (or elements, when is_array) */
     struct jnode *next;
-    size_t *vals;
-    size_t nvals, vals_alloc;
+    long first, last; /* the node's values: entries chained through jtree.next */
+    size_t nvals;
     int is_array;
 };
 
 struct jtree {
+    long *next;        /* next value of the same node, per entry (-1 = last) */
     struct jnode *all; /* chunk of nodes */
     size_t n, alloc;
     int oom;
@@ -388,34 +409,35 @@ static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct pro
     return arr ? jelem(t, arr, it) : NULL;
 }
 
-static int push_val(struct jnode *n, size_t e)
+static int push_val(struct jtree *t, struct jnode *n, size_t e)
 {
-    if (n->nvals == n->vals_alloc) {
-        size_t na = n->vals_alloc ? n->vals_alloc * 2 : 2;
-        size_t *nv = realloc(n->vals, na * sizeof *nv);
-        if (!nv)
-            return KS_ENOMEM;
-        n->vals = nv;
-        n->vals_alloc = na;
-    }
-    n->vals[n->nvals++] = e;
+    t->next[e] = -1;
+    if (n->nvals++)
+        t->next[n->last] = (long)e;
+    else
+        n->first = (long)e;
+    n->last = (long)e;
     return 0;
 }
 
 static void json_str(struct buf *b, const char *s, size_t n)
 {
     buf_putc(b, '"');
+    size_t run = 0; /* start of the bytes that need no escape */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, c);
-        } else if (c < 0x20) {
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        buf_append(b, s + run, i - run);
+        run = i + 1;
+        if (c < 0x20) {
             buf_printf(b, "\\u%04x", c);
         } else {
+            buf_putc(b, '\\');
             buf_putc(b, c);
         }
     }
+    buf_append(b, s + run, n - run);
     buf_putc(b, '"');
 }
 
@@ -428,9 +450,11 @@ static void json_val(struct buf *b, const struct proto_open *r, const struct ent
         buf_printf(b, "%s", txt);
 }
 
-static void json_node(struct buf *b, const struct proto_open *r, const struct jnode *n);
+static void json_node(struct buf *b, const struct proto_open *r, const struct jtree *t,
+                      const struct jnode *n);
 
-static void json_members(struct buf *b, const struct proto_open *r, const struct jnode *n)
+static void json_members(struct buf *b, const struct proto_open *r, const struct jtree *t,
+                         const struct jnode *n)
 {
     buf_putc(b, '{');
     int first = 1;
@@ -440,36 +464,36 @@ static void json_members(struct buf *b, const struct proto_open *r, const struct
         first = 0;
         json_str(b, k->seg, k->seglen);
         buf_putc(b, ':');
-        json_node(b, r, k);
+        json_node(b, r, t, k);
     }
     if (n->nvals && n->kids) { /* a path used both as a value and as a parent */
         buf_printf(b, "%s\"value\":", first ? "" : ",");
-        for (size_t i = 0; i < n->nvals && i < 1; i++)
-            json_val(b, r, &r->ents[n->vals[i]]);
+        json_val(b, r, &r->ents[n->first]);
     }
     buf_putc(b, '}');
 }
 
-static void json_node(struct buf *b, const struct proto_open *r, const struct jnode *n)
+static void json_node(struct buf *b, const struct proto_open *r, const struct jtree *t,
+                      const struct jnode *n)
 {
     if (n->is_array) {
         buf_putc(b, '[');
         for (const struct jnode *k = n->kids; k; k = k->next) {
-            json_members(b, r, k);
+            json_members(b, r, t, k);
             if (k->next)
                 buf_putc(b, ',');
         }
         buf_putc(b, ']');
     } else if (n->kids) {
-        json_members(b, r, n);
+        json_members(b, r, t, n);
     } else if (n->nvals == 1) {
-        json_val(b, r, &r->ents[n->vals[0]]);
+        json_val(b, r, &r->ents[n->first]);
     } else {
         buf_putc(b, '[');
-        for (size_t i = 0; i < n->nvals; i++) {
-            if (i)
+        for (long i = n->first; i >= 0; i = t->next[i]) {
+            if (i != n->first)
                 buf_putc(b, ',');
-            json_val(b, r, &r->ents[n->vals[i]]);
+            json_val(b, r, &r->ents[i]);
         }
         buf_putc(b, ']');
     }
@@ -485,8 +509,12 @@ static char *build_json(const struct proto_open *r)
             segs++;
     t.alloc = segs + r->nents + r->nitems + 1;
     t.all = calloc(t.alloc, sizeof *t.all);
-    if (!t.all)
+    t.next = malloc((r->nents ? r->nents : 1) * sizeof *t.next);
+    if (!t.all || !t.next) {
+        free(t.all);
+        free(t.next);
         return NULL;
+    }
     struct jnode *root = jnew(&t, "", 0, -1);
     for (size_t i = 0; i < r->nents && !t.oom; i++) {
         const struct entry *e = &r->ents[i];
@@ -499,21 +527,20 @@ static char *build_json(const struct proto_open *r)
             rel = path + strlen(ib) + 1;
         }
         struct jnode *leaf = base ? jwalk(&t, base, rel) : NULL;
-        if (!leaf || push_val(leaf, i))
+        if (!leaf || push_val(&t, leaf, i))
             t.oom = 1;
     }
     struct buf b;
     buf_init(&b, 4 * PROTO_REC_MAX_BYTES + 4096);
     char *out = NULL;
     if (!t.oom) {
-        json_members(&b, r, root);
+        json_members(&b, r, &t, root);
         if (buf_putc(&b, 0) == 0)
             out = (char *)b.data; /* ownership moves to the caller */
         else
             buf_release(&b);
     }
-    for (size_t i = 0; i < t.n; i++)
-        free(t.all[i].vals);
+    free(t.next);
     free(t.all);
     return out;
 }
@@ -531,13 +558,13 @@ void proto_end(struct proto_out *o)
     if (!r)
         return;
     if (r->nents == 0) { /* nothing was found: no record */
-        open_free(r);
+        open_recycle(o, r);
         return;
     }
     if (o->nrecs >= o->max_recs) {
         o->dropped_records++;
         proto_anomaly(o, "proto.too_many_records");
-        open_free(r);
+        open_recycle(o, r);
         return;
     }
     if (o->nrecs == o->recs_alloc) {
@@ -567,12 +594,12 @@ void proto_end(struct proto_out *o)
     rec.type = r->type;
     r->type = NULL;
     o->recs[o->nrecs++] = rec;
-    open_free(r);
+    open_recycle(o, r);
     return;
 oom:
     o->dropped_records++;
     proto_anomaly(o, "proto.out_of_memory");
-    open_free(r);
+    open_recycle(o, r);
 }
 
 /* ---------------------------------------------------------------- lookups */

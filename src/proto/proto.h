@@ -130,6 +130,7 @@ struct proto_open; /* a record being written (private) */
 struct proto_out {
     struct proto_open *open[PROTO_MAX_DEPTH];
     int depth;
+    struct proto_open *spare; /* a finished record's buffers, kept for the next one */
     /* finished records, in the order they were ended; the owner takes them */
     struct proto_rec *recs;
     size_t nrecs, recs_alloc, max_recs;

@@ -191,7 +191,19 @@ static const char *const noindex_exact[] = {
     "dcerpc.bind.type",
     "quic.dcid",
     "quic.scid",
+    "dns.answers.name",
+    "dns.answers.type",
+    "ntp.leap_indicator",
+    "ntp.mode",
+    "ntp.poll",
+    "ntp.precision",
+    "ntp.transmit_time",
+    "ntp.reference_time",
+    "ntp.version",
+    "ntp.stratum",
 };
+/* whole groups: the authority and additional sections of DNS answers */
+static const char *const noindex_prefix[] = {"dns.authorities.", "dns.additionals."};
 static const char *const noindex_suffix[] = {
     ".class",  ".ttl",     ".call_id", ".context_id", "_string",  ".stub_bytes",
     ".serial", ".refresh", ".retry",   ".expire",     ".minimum",
@@ -199,6 +211,9 @@ static const char *const noindex_suffix[] = {
 
 int query_path_indexed(const char *path)
 {
+    for (size_t i = 0; i < sizeof noindex_prefix / sizeof noindex_prefix[0]; i++)
+        if (strncmp(path, noindex_prefix[i], strlen(noindex_prefix[i])) == 0)
+            return 0;
     for (size_t i = 0; i < sizeof noindex_exact / sizeof noindex_exact[0]; i++)
         if (strcmp(path, noindex_exact[i]) == 0)
             return 0;

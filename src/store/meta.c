@@ -40,7 +40,8 @@ static const char *const table_sql =
     " id INTEGER NOT NULL, piece INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,"
     " json TEXT NOT NULL, PRIMARY KEY(id, piece, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS paths(pid INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE IF NOT EXISTS fields(pid INTEGER NOT NULL, value, id INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS fields(pid INTEGER NOT NULL, value NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(pid, value, id)) WITHOUT ROWID;";
 
 /*
  * (id, piece) is unique: INSERT OR REPLACE relies on it when a resumed run
@@ -63,8 +64,7 @@ static const char *const index_sql =
     "CREATE INDEX IF NOT EXISTS sessions_dst ON sessions(dst_ip);"
     "CREATE INDEX IF NOT EXISTS sessions_dport ON sessions(dst_port);"
     "CREATE INDEX IF NOT EXISTS sessions_cid ON sessions(community_id);"
-    "CREATE INDEX IF NOT EXISTS sessions_app ON sessions(app);"
-    "CREATE INDEX IF NOT EXISTS fields_pv ON fields(pid, value);";
+    "CREATE INDEX IF NOT EXISTS sessions_app ON sessions(app);";
 
 static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst",
                                                        "idle",   "eof", "evicted"};
@@ -142,7 +142,7 @@ static int part_close(struct store *st, struct partition *p, int commit)
     sqlite3_finalize(p->ins_field);
     sqlite3_finalize(p->ins_path);
     sqlite3_finalize(p->get_path);
-    for (size_t i = 0; i < p->npaths; i++)
+    for (size_t i = 0; i < p->paths_alloc; i++)
         free(p->paths[i].path);
     free(p->paths);
     p->paths = NULL;
@@ -251,8 +251,8 @@ static int part_get(struct store *st, int day, struct partition **out)
                             NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(p->db, "SELECT pid FROM paths WHERE path = ?", -1, &p->get_path,
                             NULL) != SQLITE_OK ||
-         sqlite3_prepare_v2(p->db, "INSERT INTO fields VALUES (?,?,?)", -1, &p->ins_field, NULL) !=
-             SQLITE_OK))
+         sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO fields VALUES (?,?,?)", -1, &p->ins_field,
+                            NULL) != SQLITE_OK))
         rc = store_sql_err(st, p->db, "prepare insert");
     if (rc) {
         sqlite3_finalize(p->ins);
@@ -279,13 +279,31 @@ static int seen_before(const struct proto_rec *r, size_t j)
     return 0;
 }
 
-/* The day file's number for a path (paths table), cached per partition. */
+/* FNV-1a of a path, for the partition's path cache. */
+static uint32_t path_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/*
+ * The day file's number for a path (paths table).  Paths are few (a few hundred at most), so
+ * the cache is an open-addressing table that only grows; a miss asks SQLite once.
+ */
 static int path_id(struct store *st, struct partition *p, const char *path, int64_t *out)
 {
-    for (size_t i = 0; i < p->npaths; i++) {
-        if (strcmp(p->paths[i].path, path) == 0) {
-            *out = p->paths[i].pid;
-            return 0;
+    uint32_t h = path_hash(path);
+    if (p->paths_alloc) {
+        for (size_t i = h & (p->paths_alloc - 1);; i = (i + 1) & (p->paths_alloc - 1)) {
+            struct path_ent *e = &p->paths[i];
+            if (!e->path)
+                break;
+            if (e->hash == h && strcmp(e->path, path) == 0) {
+                *out = e->pid;
+                return 0;
+            }
         }
     }
     sqlite3_bind_text(p->ins_path, 1, path, -1, SQLITE_STATIC);
@@ -300,20 +318,31 @@ static int path_id(struct store *st, struct partition *p, const char *path, int6
     sqlite3_reset(p->get_path);
     if (rc)
         return rc;
-    if (p->npaths == p->paths_alloc) {
-        size_t na = p->paths_alloc ? p->paths_alloc * 2 : 64;
-        struct path_ent *n = realloc(p->paths, na * sizeof *n);
+    if ((p->npaths + 1) * 2 > p->paths_alloc) { /* keep it at most half full */
+        size_t na = p->paths_alloc ? p->paths_alloc * 2 : 256;
+        struct path_ent *n = calloc(na, sizeof *n);
         if (!n)
             return KS_ENOMEM;
+        for (size_t i = 0; i < p->paths_alloc; i++) {
+            struct path_ent *e = &p->paths[i];
+            if (!e->path)
+                continue;
+            size_t j = e->hash & (na - 1);
+            while (n[j].path)
+                j = (j + 1) & (na - 1);
+            n[j] = *e;
+        }
+        free(p->paths);
         p->paths = n;
         p->paths_alloc = na;
     }
-    /* recently added paths first: a session's record types cluster */
     char *copy = strdup(path);
     if (!copy)
         return KS_ENOMEM;
-    memmove(p->paths + 1, p->paths, p->npaths * sizeof *p->paths);
-    p->paths[0] = (struct path_ent){copy, pid};
+    size_t j = h & (p->paths_alloc - 1);
+    while (p->paths[j].path)
+        j = (j + 1) & (p->paths_alloc - 1);
+    p->paths[j] = (struct path_ent){copy, pid, h};
     p->npaths++;
     *out = pid;
     return 0;

@@ -50,7 +50,8 @@ struct partition {
     struct path_ent {
         char *path;
         int64_t pid;
-    } * paths;
+        uint32_t hash;
+    } * paths; /* open addressing, paths_alloc slots (a power of two) */
     size_t npaths, paths_alloc;
     int in_txn;
     int deferred; /* created by this run: lookup indexes built when it ends */
