@@ -63,15 +63,17 @@ if command -v jq >/dev/null 2>&1; then
     "$K" query --json 'service.name == PSEXESVC' | jq -c '.records[] | select(.dcerpc.svcctl) | .dcerpc'
 fi
 
-step konseki query --json "'file.name == PSEXESVC.exe'" "| jq -c '.records[] | select(.file) | .file'"
+step konseki query --json "'file.name == PSEXESVC.exe'" "| jq -c '.records[] | select(.file.name == \"PSEXESVC.exe\") | {share, file, action, written}'"
 if command -v jq >/dev/null 2>&1; then
-    "$K" query --json 'file.name == PSEXESVC.exe' | jq -c '.records[] | select(.file) | {smb: .smb.share, file: .file}'
+    "$K" query --json 'file.name == PSEXESVC.exe' |
+        jq -c '.records[] | select(.file.name == "PSEXESVC.exe") | {share: .smb.share, file: .file.path, action: .smb.file.action, written: .smb.file.bytes_written}'
 fi
 
-step konseki query --json "'tls.ja3 == EXISTS!'" "| jq -c '.records[].tls | {sni: .client.server_name, ja3: .client.ja3, ja4: .client.ja4, cert: .server.hash.sha1}'"
+step konseki query --json "'cert.sha1 == EXISTS!'" "| jq -c '.records[].tls | {sni, ja3, ja4, subject, sha1}'"
 if command -v jq >/dev/null 2>&1; then
-    "$K" query --json --since 2020-01-01 'tls.ja3 == EXISTS! && ip.dst != 10.0.0.0/8' --limit 3 |
-        jq -c '.records[].tls | {sni: .client.server_name, ja3: .client.ja3, ja4: .client.ja4, cert: .server.hash.sha1}'
+    "$K" query --json 'cert.sha1 == EXISTS!' |
+        jq -c '.records[].tls | {sni: .client.server_name, ja3: .client.ja3, ja4: .client.ja4,
+               subject: .server.x509.subject.distinguished_name, sha1: .server.hash.sha1}'
 fi
 
 step konseki stats
