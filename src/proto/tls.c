@@ -60,6 +60,7 @@ struct tls_dir {
 struct tls_state {
     struct tls_dir d[2];
     struct buf ch, sh, cert[2]; /* copies of the first ClientHello, ServerHello, Certificates */
+    struct buf ch2;             /* the second ClientHello, after a HelloRetryRequest */
     int init, emitted;
     int sslv2;
     uint16_t sslv2_version;
@@ -732,6 +733,12 @@ static void emit(struct tls_state *st, struct proto_out *o)
     if (st->ch.len) {
         if (tls_client_hello_fields(o, st->ch.data, st->ch.len, 't') != 0)
             proto_anomaly(o, "tls.bad_client_hello");
+        /* after a HelloRetryRequest the client says hello again, often with other extensions:
+         * its fingerprints join the first ones (tshark and Zeek fingerprint both too) */
+        struct hello *h2 = st->ch2.len ? malloc(sizeof *h2) : NULL;
+        if (h2 && parse_client_hello(o, h2, st->ch2.data, st->ch2.len) == 0)
+            write_fingerprints(o, h2, 't');
+        free(h2);
     } else if (st->sslv2) {
         char t[32];
         version_name(st->sslv2_version, t, sizeof t);
@@ -763,6 +770,8 @@ static void on_message(struct tls_state *st, struct proto_out *o, int dir, const
         if (type == 1) {
             if (st->nch++ == 0)
                 keep(o, &st->ch, m, n);
+            else if (st->nch == 2 && st->hrr)
+                keep(o, &st->ch2, m, n);
         } else if (type == 11 && !st->cert[0].len) {
             keep(o, &st->cert[0], m, n);
         }
@@ -856,6 +865,7 @@ static int tls_data(void *vst, struct proto_out *o, const struct proto_ctx *c, i
         for (int i = 0; i < 2; i++)
             buf_init(&st->d[i].hs, TLS_MAX_MSG + 4 + TLS_MAX_RECORD);
         buf_init(&st->ch, TLS_MAX_MSG + 4);
+        buf_init(&st->ch2, TLS_MAX_MSG + 4);
         buf_init(&st->sh, TLS_MAX_MSG + 4);
         buf_init(&st->cert[0], TLS_MAX_MSG + 4);
         buf_init(&st->cert[1], TLS_MAX_MSG + 4);
@@ -917,6 +927,7 @@ static void tls_release(void *vst)
         buf_release(&st->cert[i]);
     }
     buf_release(&st->ch);
+    buf_release(&st->ch2);
     buf_release(&st->sh);
 }
 

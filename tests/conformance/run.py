@@ -542,9 +542,6 @@ APP_EXCEPTIONS = {
     ('zeek/testing/btest/Traces/http/get-to-ssh-server.pcap', 'ssh'):
         'the same session: its parser is HTTP (the client spoke first), so the server banner is '
         'not read as SSH',
-    ('ja4/pcap/tls-handshake.pcapng', 'ja3'):
-        'five sessions send a second ClientHello after a HelloRetryRequest; tshark fingerprints '
-        'both, konseki the first only',
     ('zeek/testing/btest/Traces/ssh/ssh.pcap', 'ssh'):
         'one session speaks SSH on port 41644 (paramiko to OpenSSH 5.9): konseki detects SSH by '
         'content and records its banners; tshark dissects SSH on port 22 only',
