@@ -255,7 +255,10 @@ static int read_u16_vec(struct hello *h, struct u16list *l, const uint8_t *p, si
 static const uint8_t *read_vec(struct rdr *r, int width, size_t *len)
 {
     *len = width == 1 ? rdr_u8(r) : rdr_u16be(r);
-    return rdr_bytes(r, *len);
+    const uint8_t *p = rdr_bytes(r, *len);
+    if (!p)
+        *len = 0; /* a vector longer than its extension: nothing of it is used */
+    return p;
 }
 
 static int parse_client_exts(struct proto_out *o, struct hello *h, struct rdr *r)
