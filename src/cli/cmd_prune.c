@@ -31,10 +31,10 @@ int cli_parse_retain(const char *s, struct store_retain *r)
         const char *unit;
         double bytes, secs;
     } units[] = {
-        {"s", 0, 1},          {"m", 0, 60},           {"h", 0, 3600},
-        {"d", 0, 86400},      {"w", 0, 7 * 86400},    {"K", 1024.0, 0},
-        {"M", 1048576.0, 0},  {"G", 1073741824.0, 0}, {"T", 1099511627776.0, 0},
-        {"k", 1024.0, 0},     {"g", 1073741824.0, 0}, {"t", 1099511627776.0, 0},
+        {"s", 0, 1},         {"m", 0, 60},           {"h", 0, 3600},
+        {"d", 0, 86400},     {"w", 0, 7 * 86400},    {"K", 1024.0, 0},
+        {"M", 1048576.0, 0}, {"G", 1073741824.0, 0}, {"T", 1099511627776.0, 0},
+        {"k", 1024.0, 0},    {"g", 1073741824.0, 0}, {"t", 1099511627776.0, 0},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t n = strlen(units[i].unit);
@@ -84,12 +84,10 @@ int cmd_prune(int argc, char **argv)
     const char *store_opt = NULL;
     int json = 0, have = 0;
     struct store_retain r = {0};
-    static const struct option longopts[] = {{"store", required_argument, NULL, 's'},
-                                             {"retain", required_argument, NULL, 'r'},
-                                             {"clock", no_argument, NULL, 'c'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"store", required_argument, NULL, 's'}, {"retain", required_argument, NULL, 'r'},
+        {"clock", no_argument, NULL, 'c'},       {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -196,8 +196,8 @@ static uint64_t day_bytes(const struct store *st, int day)
 /* Midnight UTC starting day YYYYMMDD, in ns. */
 static int64_t day_start_ns(int day)
 {
-    struct tm tm = {.tm_year = day / 10000 - 1900, .tm_mon = day / 100 % 100 - 1,
-                    .tm_mday = day % 100};
+    struct tm tm = {
+        .tm_year = day / 10000 - 1900, .tm_mon = day / 100 % 100 - 1, .tm_mday = day % 100};
     return (int64_t)timegm(&tm) * KT_NS_PER_SEC;
 }
 
@@ -586,8 +586,8 @@ static int prune_catalog(struct store *st, const struct plan *p, int64_t cut,
         goto rollback;
     /* The cut's day now starts at the cut or later (queries open fewer days). */
     if (sqlite3_prepare_v2(st->cat,
-                           "UPDATE partitions SET min_ns = max(min_ns, ?1) WHERE day = ?2;", -1,
-                           &s, NULL) != SQLITE_OK) {
+                           "UPDATE partitions SET min_ns = max(min_ns, ?1) WHERE day = ?2;", -1, &s,
+                           NULL) != SQLITE_OK) {
         rc = store_sql_err(st, st->cat, "prune days");
         goto rollback;
     }
@@ -662,8 +662,7 @@ int store_prune(struct store *st, const struct store_retain *r, struct store_pru
         }
         if (r->keep_from_ns > 0 && want > r->keep_from_ns)
             want = r->keep_from_ns;
-        uint64_t segs_before = out->segments, sess_before = out->sessions,
-                 days_before = out->days;
+        uint64_t segs_before = out->segments, sess_before = out->sessions, days_before = out->days;
         if (want > cut && want != INT64_MIN)
             rc = prune_apply(st, &p, want, out);
         plan_free(&p);
@@ -678,6 +677,7 @@ int store_prune(struct store *st, const struct store_retain *r, struct store_pru
         if (!progressed || !r->max_bytes || usage_total(st) <= r->max_bytes)
             break;
     }
+    seg_close_readers(st); /* a cached descriptor would keep a deleted file's blocks */
     out->cut_ns = cut == INT64_MIN ? 0 : cut;
     out->bytes_after = usage_total(st);
     out->within_budget = !r->max_bytes || out->bytes_after <= r->max_bytes;

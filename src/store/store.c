@@ -365,8 +365,10 @@ int store_stats_get(struct store *st, struct store_stats *o)
 {
     memset(o, 0, sizeof *o);
     o->ingests = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests");
-    o->ingests_complete = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
-    o->ingests_partial = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=0");
+    o->ingests_complete =
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
+    o->ingests_partial =
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=0");
     o->ingests_damaged =
         (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status IN (2,3)");
     o->input_packets = (uint64_t)store_scalar(st->cat, "SELECT total(packets) FROM ingests");

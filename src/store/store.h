@@ -175,9 +175,9 @@ struct store_stats {
     uint64_t input_packets, input_bytes;
     uint64_t segments, segment_bytes, partitions, sessions, meta_bytes;
     int64_t first_ns, last_ns;
-    uint64_t disk_bytes;                  /* everything on disk (store_usage) */
+    uint64_t disk_bytes;                        /* everything on disk (store_usage) */
     int64_t oldest_packet_ns, newest_packet_ns; /* over the stored segments (0 when none) */
-    int64_t retention_cut_ns;             /* the last prune's cut (0 = never pruned) */
+    int64_t retention_cut_ns;                   /* the last prune's cut (0 = never pruned) */
 };
 int store_stats_get(struct store *st, struct store_stats *out);
 /* Sum of every run's counter of each name, in name order; cb per counter. */
@@ -197,10 +197,10 @@ int store_ingests_each(struct store *st, void (*cb)(void *ctx, const struct inge
  * that survives the cut can point into a deleted segment.
  */
 struct store_retain {
-    uint64_t max_bytes;  /* packets + metadata + catalog on disk; 0 = no size limit */
-    int64_t max_age_ns;  /* keep this much time; 0 = no age limit */
-    int age_from_clock;  /* age counts back from the wall clock (live capture) instead of
-                            from the newest stored packet (ingested history) */
+    uint64_t max_bytes;   /* packets + metadata + catalog on disk; 0 = no size limit */
+    int64_t max_age_ns;   /* keep this much time; 0 = no age limit */
+    int age_from_clock;   /* age counts back from the wall clock (live capture) instead of
+                             from the newest stored packet (ingested history) */
     int64_t keep_from_ns; /* never cut past this time: a live capture passes the first
                              packet time of its oldest unfinished session; 0 = no floor */
 };
