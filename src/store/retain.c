@@ -548,6 +548,22 @@ static uint64_t day_sessions(struct store *st, int day)
     return n;
 }
 
+/* One catalog statement with up to two integer parameters; *changes += rows changed. */
+static int cat_run(struct store *st, const char *sql, int64_t a, int64_t b, uint64_t *changes)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->cat, sql, -1, &s, NULL) != SQLITE_OK)
+        return store_sql_err(st, st->cat, "prune catalog");
+    sqlite3_bind_int64(s, 1, a);
+    if (sqlite3_bind_parameter_count(s) > 1)
+        sqlite3_bind_int64(s, 2, b);
+    int rc = sql_step_done(st, st->cat, s, "prune catalog");
+    if (changes)
+        *changes += (uint64_t)sqlite3_changes(st->cat);
+    sqlite3_finalize(s);
+    return rc;
+}
+
 /* Step 2: forget segments and whole days before the cut, record the cut. */
 static int prune_catalog(struct store *st, const struct plan *p, int64_t cut,
                          struct store_prune_result *out)
@@ -556,68 +572,28 @@ static int prune_catalog(struct store *st, const struct plan *p, int64_t cut,
     for (size_t i = 0; i < p->ndays && p->days[i].day < cday; i++)
         out->sessions += day_sessions(st, p->days[i].day);
     int rc = store_exec(st, st->cat, "BEGIN IMMEDIATE");
-    if (rc)
-        return rc;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->cat, "DELETE FROM segments WHERE id = ? AND last_ns < ?", -1, &s,
-                           NULL) != SQLITE_OK) {
-        rc = store_sql_err(st, st->cat, "prune segments");
-        goto rollback;
-    }
-    for (size_t i = 0; !rc && i < p->nsegs && p->segs[i].last_ns < cut; i++) {
-        sqlite3_bind_int64(s, 1, p->segs[i].id);
-        sqlite3_bind_int64(s, 2, cut);
-        rc = sql_step_done(st, st->cat, s, "prune segments");
-        out->segments += (uint64_t)sqlite3_changes(st->cat);
-    }
-    sqlite3_finalize(s);
-    if (rc)
-        goto rollback;
-    if (sqlite3_prepare_v2(st->cat, "DELETE FROM partitions WHERE day < ?", -1, &s, NULL) !=
-        SQLITE_OK) {
-        rc = store_sql_err(st, st->cat, "prune days");
-        goto rollback;
-    }
-    sqlite3_bind_int(s, 1, cday);
-    rc = sql_step_done(st, st->cat, s, "prune days");
-    out->days += (uint64_t)sqlite3_changes(st->cat);
-    sqlite3_finalize(s);
-    if (rc)
-        goto rollback;
-    /* The cut's day now starts at the cut or later (queries open fewer days). */
-    if (sqlite3_prepare_v2(st->cat,
-                           "UPDATE partitions SET min_ns = max(min_ns, ?1) WHERE day = ?2;", -1, &s,
-                           NULL) != SQLITE_OK) {
-        rc = store_sql_err(st, st->cat, "prune days");
-        goto rollback;
-    }
-    sqlite3_bind_int64(s, 1, cut);
-    sqlite3_bind_int(s, 2, cday);
-    rc = sql_step_done(st, st->cat, s, "prune days");
-    sqlite3_finalize(s);
-    if (rc)
-        goto rollback;
-    if (sqlite3_prepare_v2(st->cat,
-                           "INSERT INTO retention(id, cut_ns, updated_ns) VALUES (1, ?1, ?2) "
-                           "ON CONFLICT(id) DO UPDATE SET cut_ns = max(cut_ns, ?1), "
-                           "updated_ns = ?2",
-                           -1, &s, NULL) != SQLITE_OK) {
-        rc = store_sql_err(st, st->cat, "record cut");
-        goto rollback;
-    }
-    sqlite3_bind_int64(s, 1, cut);
-    sqlite3_bind_int64(s, 2, ktime_now());
-    rc = sql_step_done(st, st->cat, s, "record cut");
-    sqlite3_finalize(s);
-    if (rc)
-        goto rollback;
-    rc = store_exec(st, st->cat, "COMMIT");
+    for (size_t i = 0; !rc && i < p->nsegs && p->segs[i].last_ns < cut; i++)
+        rc = cat_run(st, "DELETE FROM segments WHERE id = ?1 AND last_ns < ?2", p->segs[i].id, cut,
+                     &out->segments);
     if (!rc)
-        crash_point("prune-catalog");
-    return rc;
-rollback:
-    sqlite3_exec(st->cat, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+        rc = cat_run(st, "DELETE FROM partitions WHERE day < ?1", cday, 0, &out->days);
+    /* The cut's day now starts at the cut or later (queries open fewer days). */
+    if (!rc)
+        rc = cat_run(st, "UPDATE partitions SET min_ns = max(min_ns, ?1) WHERE day = ?2", cut, cday,
+                     NULL);
+    if (!rc)
+        rc = cat_run(st,
+                     "INSERT INTO retention(id, cut_ns, updated_ns) VALUES (1, ?1, ?2) "
+                     "ON CONFLICT(id) DO UPDATE SET cut_ns = max(cut_ns, ?1), updated_ns = ?2",
+                     cut, ktime_now(), NULL);
+    if (!rc)
+        rc = store_exec(st, st->cat, "COMMIT");
+    if (rc) {
+        sqlite3_exec(st->cat, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    crash_point("prune-catalog");
+    return 0;
 }
 
 static int prune_apply(struct store *st, const struct plan *p, int64_t cut,

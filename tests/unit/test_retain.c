@@ -140,6 +140,12 @@ static int check_row(void *ctx, const struct session_row *r)
     return 0;
 }
 
+/* build() into dir, then open it: NULL when either fails. */
+static struct store *open_built(const char *dir, struct built *b)
+{
+    return build(dir, b) == 0 ? open_rw(dir) : NULL;
+}
+
 static int check_store(struct store *st, int64_t cut, struct check *c)
 {
     memset(c, 0, sizeof *c);
@@ -242,8 +248,7 @@ TEST(retain_by_size_fits_the_budget)
 {
     const char *dir = t_tmpdir();
     struct built b;
-    ASSERT_EQ(build(dir, &b), 0);
-    struct store *st = open_rw(dir);
+    struct store *st = open_built(dir, &b);
     ASSERT_TRUE(st != NULL);
     uint64_t pk, meta;
     ASSERT_EQ(store_usage(st, &pk, &meta), 0);
