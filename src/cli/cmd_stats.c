@@ -132,7 +132,7 @@ int cmd_stats(int argc, char **argv)
         printf("on disk     %s; oldest packet %s, newest %s\n",
                cli_bytes((double)s.disk_bytes, a, sizeof a), p0, p1);
         if (s.retention_cut_ns)
-            printf("retention   sessions and packets before %s were pruned\n", cut);
+            printf("retention   sessions that started before %s were pruned\n", cut);
         printf("packets     %s in %llu segment file(s), %s\n",
                cli_thousands(s.input_packets, a, sizeof a), (unsigned long long)s.segments,
                cli_bytes((double)s.segment_bytes, b, sizeof b));
