@@ -37,5 +37,14 @@ int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+
+struct store_retain;
+/*
+ * One --retain value into r: a size ("500G", "800MiB": K M G T, binary) sets max_bytes,
+ * an age ("30d", "12h", "90m", "2w", "45s") sets max_age_ns; 0 or KS_EINVAL.
+ * Shared by prune and capture.
+ */
+int cli_parse_retain(const char *s, struct store_retain *r);
 
 #endif

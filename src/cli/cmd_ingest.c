@@ -185,7 +185,11 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
                     status_word(prev.status), (long long)prev.id,
                     cli_thousands(prev.packets, pk, sizeof pk));
         }
-        store_replay_begin(st, ingest_id);
+        if (store_replay_begin(st, ingest_id)) {
+            cli_err("%s: %s", path, store_errmsg(st));
+            source_close(src);
+            return EXIT_INTERNAL;
+        }
     } else if (rc == KS_ENOENT) {
         rc = store_ingest_begin(st, identity, path, source_format(src), source_compression(src),
                                 &ingest_id);

@@ -97,11 +97,17 @@ int cmd_stats(int argc, char **argv)
         store_close(st);
         return EXIT_INTERNAL;
     }
-    char a[32], b[32], t0[48] = "-", t1[48] = "-";
+    char a[32], b[32], t0[48] = "-", t1[48] = "-", p0[48] = "-", p1[48] = "-", cut[48] = "-";
     if (s.partitions) {
         ktime_format(s.first_ns, t0, sizeof t0);
         ktime_format(s.last_ns, t1, sizeof t1);
     }
+    if (s.segments) {
+        ktime_format(s.oldest_packet_ns, p0, sizeof p0);
+        ktime_format(s.newest_packet_ns, p1, sizeof p1);
+    }
+    if (s.retention_cut_ns)
+        ktime_format(s.retention_cut_ns, cut, sizeof cut);
     double ratio = s.segment_bytes ? 100.0 * (double)s.meta_bytes / (double)s.segment_bytes : 0;
     struct stats_ctx ctx = {json, 1};
     if (json) {
@@ -109,10 +115,12 @@ int cmd_stats(int argc, char **argv)
         out_json_str(stdout, store_dir(st));
         printf(",\"first\":\"%s\",\"last\":\"%s\",\"ingests\":%llu,\"segments\":%llu,"
                "\"packet_bytes\":%llu,\"partitions\":%llu,\"sessions\":%llu,"
-               "\"metadata_bytes\":%llu,\"runs\":[",
+               "\"metadata_bytes\":%llu,\"disk_bytes\":%llu,\"oldest_packet\":\"%s\","
+               "\"newest_packet\":\"%s\",\"retention_cut\":\"%s\",\"runs\":[",
                t0, t1, (unsigned long long)s.ingests, (unsigned long long)s.segments,
                (unsigned long long)s.segment_bytes, (unsigned long long)s.partitions,
-               (unsigned long long)s.sessions, (unsigned long long)s.meta_bytes);
+               (unsigned long long)s.sessions, (unsigned long long)s.meta_bytes,
+               (unsigned long long)s.disk_bytes, p0, p1, cut);
         store_ingests_each(st, on_ingest, &ctx);
         printf("],\"counters\":{");
         ctx.first = 1;
@@ -121,6 +129,10 @@ int cmd_stats(int argc, char **argv)
     } else {
         printf("store       %s\n", store_dir(st));
         printf("time span   %s .. %s\n", t0, t1);
+        printf("on disk     %s; oldest packet %s, newest %s\n",
+               cli_bytes((double)s.disk_bytes, a, sizeof a), p0, p1);
+        if (s.retention_cut_ns)
+            printf("retention   sessions that started before %s were pruned\n", cut);
         printf("packets     %s in %llu segment file(s), %s\n",
                cli_thousands(s.input_packets, a, sizeof a), (unsigned long long)s.segments,
                cli_bytes((double)s.segment_bytes, b, sizeof b));

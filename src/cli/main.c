@@ -88,6 +88,8 @@ static void usage(FILE *f)
         "          [--sort time|-time|bytes|packets|duration] 'EXPR'\n"
         "  pcap    [--store DIR] [--since T] [--until T] -w OUT.pcap 'EXPR'\n"
         "  stats   [--store DIR] [--json]       what is stored, counters, anomalies\n"
+        "  prune   [--store DIR] --retain SIZE|AGE [--retain …] [--clock]\n"
+        "                                       drop the oldest packets and sessions\n"
         "\n"
         "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
         "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
@@ -114,8 +116,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {
-        {"ingest", cmd_ingest}, {"query", cmd_query}, {"pcap", cmd_pcap}, {"stats", cmd_stats}};
+    } cmds[] = {{"ingest", cmd_ingest},
+                {"query", cmd_query},
+                {"pcap", cmd_pcap},
+                {"stats", cmd_stats},
+                {"prune", cmd_prune}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

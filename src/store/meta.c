@@ -4,7 +4,7 @@
  * A session goes to the partition of the day its piece starts.  The catalog's
  * `partitions` table keeps each day's earliest start and latest end, so a query
  * opens only the days whose [min, max] overlaps its time range; retention
- * (issue #3) removes a whole day by deleting one file.
+ * (retain.c) removes a whole day by deleting one file.
  */
 #include "store/store_int.h"
 
@@ -116,7 +116,13 @@ int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int
     if (!readonly) {
         chmod(path, 0600);
         int fresh = !table_exists(db);
-        if (store_exec(st, db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;") ||
+        /*
+         * Incremental auto-vacuum (settable only before the first table exists) lets
+         * retention give back the pages of the sessions it deletes from the day the
+         * cut falls in, without rewriting the whole file (retain.c).
+         */
+        if ((fresh && store_exec(st, db, "PRAGMA auto_vacuum=INCREMENTAL;")) ||
+            store_exec(st, db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;") ||
             store_exec(st, db,
                        st->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
             store_exec(st, db, table_sql) ||

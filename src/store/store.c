@@ -6,6 +6,7 @@
  *   segments(id, ingest_id, seq, linktype, size, packets, first_ns, last_ns)
  *   partitions(day, min_ns, max_ns)
  *   counters(ingest_id, name, value)
+ *   retention(id = 1, cut_ns, updated_ns)   the last prune's cut (retain.c)
  *
  * Checkpoint order (what makes a crash at any moment recoverable):
  *   1. segment buffers written and fdatasync'ed
@@ -43,7 +44,9 @@ static const char *const catalog_schema =
     " day INTEGER PRIMARY KEY, min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS counters("
     " ingest_id INTEGER NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,"
-    " PRIMARY KEY(ingest_id, name));";
+    " PRIMARY KEY(ingest_id, name));"
+    "CREATE TABLE IF NOT EXISTS retention("
+    " id INTEGER PRIMARY KEY CHECK(id = 1), cut_ns INTEGER NOT NULL, updated_ns INTEGER);";
 
 int store_set_err(struct store *st, int rc, const char *fmt, ...)
 {
@@ -98,6 +101,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
         snprintf(msg, msglen, "out of memory");
         return KS_ENOMEM;
     }
+    st->run_lock_fd = -1;
     st->readonly = opts && opts->readonly;
     st->durable = opts && opts->durable;
     st->segment_bytes =
@@ -123,6 +127,8 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
         snprintf(path, sizeof path, "%s/pcap", dir);
         rc = rc ? rc : mkdir_private(path);
         snprintf(path, sizeof path, "%s/meta", dir);
+        rc = rc ? rc : mkdir_private(path);
+        snprintf(path, sizeof path, "%s/runs", dir);
         rc = rc ? rc : mkdir_private(path);
         if (rc) {
             snprintf(msg, msglen, "%s: cannot create store: %s", dir, strerror(errno));
@@ -170,6 +176,7 @@ void store_close(struct store *st)
     seg_close_writers(st);
     seg_close_readers(st);
     meta_close_all(st);
+    retain_unlock_run(st);
     sqlite3_close(st->cat);
     free(st->spans);
     free(st);
@@ -233,6 +240,8 @@ int store_ingest_begin(struct store *st, const uint8_t identity[32], const char 
     *id = sqlite3_last_insert_rowid(st->cat);
     /* Each run writes its own segments: replaying a run must not depend on another. */
     seg_close_writers(st);
+    if ((rc = retain_lock_run(st, *id)))
+        return rc;
     st->cur_ingest = *id;
     st->next_seq = 0;
     st->replay = 0;
@@ -242,6 +251,9 @@ int store_ingest_begin(struct store *st, const uint8_t identity[32], const char 
 int store_replay_begin(struct store *st, int64_t ingest_id)
 {
     seg_close_writers(st);
+    int rc = retain_lock_run(st, ingest_id);
+    if (rc)
+        return rc;
     st->cur_ingest = ingest_id;
     st->next_seq = 0;
     st->replay = 1;
@@ -337,7 +349,7 @@ rollback:
 
 /* ---------------------------------------------------------------- statistics */
 
-static int64_t scalar(sqlite3 *db, const char *sql)
+int64_t store_scalar(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *s;
     int64_t v = 0;
@@ -352,18 +364,27 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 int store_stats_get(struct store *st, struct store_stats *o)
 {
     memset(o, 0, sizeof *o);
-    o->ingests = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests");
-    o->ingests_complete = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
-    o->ingests_partial = (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=0");
+    o->ingests = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests");
+    o->ingests_complete =
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=1");
+    o->ingests_partial =
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status=0");
     o->ingests_damaged =
-        (uint64_t)scalar(st->cat, "SELECT count(*) FROM ingests WHERE status IN (2,3)");
-    o->input_packets = (uint64_t)scalar(st->cat, "SELECT total(packets) FROM ingests");
-    o->input_bytes = (uint64_t)scalar(st->cat, "SELECT total(offset) FROM ingests");
-    o->segments = (uint64_t)scalar(st->cat, "SELECT count(*) FROM segments");
-    o->segment_bytes = (uint64_t)scalar(st->cat, "SELECT total(size) FROM segments");
-    o->partitions = (uint64_t)scalar(st->cat, "SELECT count(*) FROM partitions");
-    o->first_ns = scalar(st->cat, "SELECT min(min_ns) FROM partitions");
-    o->last_ns = scalar(st->cat, "SELECT max(max_ns) FROM partitions");
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM ingests WHERE status IN (2,3)");
+    o->input_packets = (uint64_t)store_scalar(st->cat, "SELECT total(packets) FROM ingests");
+    o->input_bytes = (uint64_t)store_scalar(st->cat, "SELECT total(offset) FROM ingests");
+    o->segments = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM segments");
+    o->segment_bytes = (uint64_t)store_scalar(st->cat, "SELECT total(size) FROM segments");
+    o->partitions = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM partitions");
+    o->first_ns = store_scalar(st->cat, "SELECT min(min_ns) FROM partitions");
+    o->last_ns = store_scalar(st->cat, "SELECT max(max_ns) FROM partitions");
+    o->oldest_packet_ns = store_scalar(st->cat, "SELECT min(first_ns) FROM segments");
+    o->newest_packet_ns = store_scalar(st->cat, "SELECT max(last_ns) FROM segments");
+    /* absent in a store no prune has touched since an older konseki made it: 0 */
+    o->retention_cut_ns = store_scalar(st->cat, "SELECT cut_ns FROM retention WHERE id = 1");
+    uint64_t pk = 0, meta = 0;
+    if (store_usage(st, &pk, &meta) == 0)
+        o->disk_bytes = pk + meta;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->cat, "SELECT day FROM partitions ORDER BY day", -1, &s, NULL) !=
         SQLITE_OK)
@@ -380,7 +401,7 @@ int store_stats_get(struct store *st, struct store_stats *o)
         }
         sqlite3 *db;
         if (meta_open_day(st, day, 1, &db) == 0) {
-            o->sessions += (uint64_t)scalar(db, "SELECT count(*) FROM sessions");
+            o->sessions += (uint64_t)store_scalar(db, "SELECT count(*) FROM sessions");
             sqlite3_close(db);
         }
     }

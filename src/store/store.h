@@ -175,6 +175,9 @@ struct store_stats {
     uint64_t input_packets, input_bytes;
     uint64_t segments, segment_bytes, partitions, sessions, meta_bytes;
     int64_t first_ns, last_ns;
+    uint64_t disk_bytes;                        /* everything on disk (store_usage) */
+    int64_t oldest_packet_ns, newest_packet_ns; /* over the stored segments (0 when none) */
+    int64_t retention_cut_ns;                   /* the last prune's cut (0 = never pruned) */
 };
 int store_stats_get(struct store *st, struct store_stats *out);
 /* Sum of every run's counter of each name, in name order; cb per counter. */
@@ -183,6 +186,58 @@ int store_counters_each(struct store *st, void (*cb)(void *ctx, const char *name
 /* Each ingest run, newest first. */
 int store_ingests_each(struct store *st, void (*cb)(void *ctx, const struct ingest_info *i),
                        void *ctx);
+
+/* ---------------------------------------------------------------- retention */
+
+/*
+ * What to keep.  The store drops its oldest data, packets and metadata together, at one
+ * time cut: every session piece that starts before the cut is deleted with its records,
+ * and a packet segment is deleted only when its newest packet is older than the cut.  A
+ * piece's packets all lie within [first_ns, last_ns] (fragments included), so no piece
+ * that survives the cut can point into a deleted segment.
+ */
+struct store_retain {
+    uint64_t max_bytes;   /* packets + metadata + catalog on disk; 0 = no size limit */
+    int64_t max_age_ns;   /* keep this much time; 0 = no age limit */
+    int age_from_clock;   /* age counts back from the wall clock (live capture) instead of
+                             from the newest stored packet (ingested history) */
+    int64_t keep_from_ns; /* never cut past this time: a live capture passes the first
+                             packet time of its oldest unfinished session; 0 = no floor */
+};
+
+struct store_prune_result {
+    int64_t cut_ns; /* pieces that start before this are gone; 0 when nothing was cut */
+    uint64_t bytes_before, bytes_after; /* on disk: packets + metadata + catalog */
+    uint64_t segments, segment_bytes;   /* packet files deleted and their bytes */
+    uint64_t days, sessions;            /* whole day files deleted; session pieces deleted */
+    uint64_t meta_bytes;                /* metadata bytes freed (day files, vacuum) */
+    uint64_t pinned_bytes; /* segments kept because another process is still writing them */
+    int within_budget;     /* 1 when bytes_after <= max_bytes (or no size limit) */
+};
+
+/*
+ * Delete the oldest data until the store satisfies r (see store_retain).  Crash-safe in
+ * this order: (1) the pieces of the day the cut falls in are deleted in that day file's
+ * transaction; (2) one catalog transaction forgets the whole days and the segments
+ * before the cut and records the cut; (3) the files are unlinked.  Whatever instant a
+ * crash hits, no remaining session points at a deleted packet, and the next prune
+ * (which first unlinks what step 3 left behind) finishes the job.  A process that
+ * writes into this store calls it between checkpoints (right after store_checkpoint).
+ */
+int store_prune(struct store *st, const struct store_retain *r, struct store_prune_result *out);
+
+/* Bytes on disk: packet segments, and metadata (day files, catalog, their WAL files). */
+int store_usage(struct store *st, uint64_t *packet_bytes, uint64_t *meta_bytes);
+
+/*
+ * Is there room for more packets?  1 when the filesystem of the store has at least
+ * min_free_bytes available to this user (statvfs f_bavail), 0 when not, or a negative
+ * error.  Policy for live capture when it says 0 (the disk filled up from other causes):
+ * stop writing packets, keep writing sessions and records (metadata is ~2% of packets,
+ * and it is what hunts need), say so once on stderr and in the counters, and ask again
+ * every few seconds; packets are written again once it says 1.
+ */
+int store_disk_ok(struct store *st, uint64_t min_free_bytes);
 
 /* The tables of a day file (SQL), for tests that build one in memory. */
 const char *store_meta_schema(void);

@@ -96,6 +96,10 @@ struct store {
     /* read side */
     struct seg_reader readers[16];
     size_t nreaders;
+
+    /* runs/<id>.lock of the run this handle writes, held while it does (retain.c) */
+    int run_lock_fd;
+    int64_t run_lock_id;
 };
 
 /* segment.c */
@@ -122,11 +126,16 @@ int writer_drain(struct store *st);
 void writer_stop(struct store *st);
 int writer_is_self(void);
 
+/* retain.c */
+int retain_lock_run(struct store *st, int64_t ingest_id);
+void retain_unlock_run(struct store *st);
+
 /* store.c */
 int store_set_err(struct store *st, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int store_sql_err(struct store *st, sqlite3 *db, const char *what);
 int store_exec(struct store *st, sqlite3 *db, const char *sql);
 int day_of_ns(int64_t ns);
+int64_t store_scalar(sqlite3 *db, const char *sql);
 
 #endif
