@@ -19,6 +19,11 @@ const char *cli_bytes(double v, char *dst, size_t n);
 /* Exit status for a KS_* error: user errors 1, everything else 2. */
 int cli_exit_for(int rc);
 
+/* "1.5G", "64M", "4096", "512KiB" (binary units) into bytes; 0, or -1 when malformed. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* "250ms", "30", "30s", "5m", "2h" into ns; 0, or -1 when malformed. */
+int cli_parse_dur(const char *s, int64_t *out);
+
 struct query;
 /* --since/--until into ns bounds (INT64_MIN/MAX when absent); prints the error, -1. */
 int cli_parse_range(const char *since, const char *until, int64_t *lo, int64_t *hi);
@@ -34,6 +39,7 @@ int cli_prepare_search(const char *since, const char *until, const char *text,
                        struct store_query *q, struct query **expr);
 
 int cmd_ingest(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
