@@ -156,6 +156,7 @@ struct capture_state {
     struct live *lv;
     struct pipeline pl;
     int64_t run;
+    char path[256]; /* "capture:IFACE,IFACE2 (filter)", the run's name in the catalog */
     uint64_t captured_bytes;
     struct live_stats tot; /* all interfaces */
     struct store_counter counters[CAPTURE_MAX_COUNTERS];
@@ -343,14 +344,16 @@ static int begin_run(struct capture_state *cs, const struct capture_opts *o)
         cli_err("getrandom: %s", strerror(errno));
         return EXIT_INTERNAL;
     }
-    char path[256] = "capture:";
+    char *path = cs->path;
+    size_t cap = sizeof cs->path;
+    snprintf(path, cap, "capture:");
     for (size_t i = 0; i < o->live.nifaces; i++) {
         size_t len = strlen(path);
-        snprintf(path + len, sizeof path - len, "%s%s", i ? "," : "", o->live.ifaces[i]);
+        snprintf(path + len, cap - len, "%s%s", i ? "," : "", o->live.ifaces[i]);
     }
     if (o->live.filter && *o->live.filter) {
         size_t len = strlen(path);
-        snprintf(path + len, sizeof path - len, " (%s)", o->live.filter);
+        snprintf(path + len, cap - len, " (%s)", o->live.filter);
     }
     if (store_ingest_begin(cs->st, identity, path, STORE_LIVE_FORMAT, "none", &cs->run)) {
         cli_err("%s", store_errmsg(cs->st));
@@ -611,8 +614,8 @@ int cmd_capture(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (!o.quiet)
-        fprintf(stderr, "konseki: capturing on %s%s into %s (run %lld)\n", o.live.ifaces[0],
-                o.live.nifaces > 1 ? " and more" : "", dir, (long long)cs->run);
+        fprintf(stderr, "konseki: capturing %s into %s (run %lld)\n", cs->path, dir,
+                (long long)cs->run);
     if (pw && !o.quiet)
         fprintf(stderr, "konseki: running as %s\n", pw->pw_name);
     code = capture_loop(cs, &o);

@@ -76,12 +76,16 @@ static int open_one(struct live_if *li, const char *name, const struct live_cfg 
             snprintf(msg, msglen, "%s: no such interface", name);
             return KS_EINVAL;
         }
+        if (rc == PCAP_ERROR_IFACE_NOT_UP) {
+            snprintf(msg, msglen, "%s: interface is down (ip link set %s up)", name, name);
+            return KS_EINVAL;
+        }
         if (rc == PCAP_ERROR_PERM_DENIED) {
             snprintf(msg, msglen, "%s: permission denied (run as root or with CAP_NET_RAW)", name);
             return KS_EIO;
         }
-        snprintf(msg, msglen, "%s: %s%s%s", name, pcap_statustostr(rc), why && *why ? ": " : "",
-                 why ? why : "");
+        /* pcap_geterr() usually says it best; the status text only when it is empty */
+        snprintf(msg, msglen, "%s: %s", name, why && *why ? why : pcap_statustostr(rc));
         return KS_EIO;
     }
     li->nano = pcap_get_tstamp_precision(li->p) == PCAP_TSTAMP_PRECISION_NANO;
