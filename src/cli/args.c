@@ -1,6 +1,8 @@
 /* args.c — option values the subcommands share: sizes and durations. */
 #include "cli/cli.h"
 
+#include "flow/flow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,4 +56,19 @@ int cli_parse_size(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)(v * mul);
     return 0;
+}
+
+int cli_flow_timeout(int c, const char *arg, struct flow_cfg *f)
+{
+    switch (c) {
+    case CLI_OPT_TCP_IDLE:
+        return cli_parse_dur(arg, &f->tcp_idle_ns);
+    case CLI_OPT_UDP_IDLE:
+        return cli_parse_dur(arg, &f->udp_idle_ns);
+    case CLI_OPT_OTHER_IDLE:
+        return cli_parse_dur(arg, &f->other_idle_ns);
+    case CLI_OPT_ACTIVE:
+        return cli_parse_dur(arg, &f->active_ns);
+    }
+    return 1;
 }

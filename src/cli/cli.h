@@ -24,6 +24,27 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* "250ms", "30", "30s", "5m", "2h" into ns; 0, or -1 when malformed. */
 int cli_parse_dur(const char *s, int64_t *out);
 
+/*
+ * The flow-table timeouts ingest and capture share, as getopt_long values:
+ * --tcp-idle, --udp-idle, --other-idle, --active-timeout.
+ */
+enum {
+    CLI_OPT_TCP_IDLE = 'T',
+    CLI_OPT_UDP_IDLE = 'U',
+    CLI_OPT_OTHER_IDLE = 'O',
+    CLI_OPT_ACTIVE = 'A'
+};
+/* clang-format off */
+#define CLI_FLOW_TIMEOUT_OPTIONS                                                                   \
+    {"tcp-idle", required_argument, NULL, CLI_OPT_TCP_IDLE},                                       \
+    {"udp-idle", required_argument, NULL, CLI_OPT_UDP_IDLE},                                       \
+    {"other-idle", required_argument, NULL, CLI_OPT_OTHER_IDLE},                                   \
+    {"active-timeout", required_argument, NULL, CLI_OPT_ACTIVE}
+/* clang-format on */
+struct flow_cfg;
+/* c is one of CLI_OPT_*: parse arg into f (0, or -1 when malformed); 1 when c is not one. */
+int cli_flow_timeout(int c, const char *arg, struct flow_cfg *f);
+
 struct query;
 /* --since/--until into ns bounds (INT64_MIN/MAX when absent); prints the error, -1. */
 int cli_parse_range(const char *since, const char *until, int64_t *lo, int64_t *hi);

@@ -43,6 +43,7 @@
 
 #define CAPTURE_CKPT_NS (2 * KT_NS_PER_SEC)
 #define CAPTURE_WAIT_MS 100 /* longest wait for packets before wall-clock timeouts run */
+#define CAPTURE_DRAIN_NS (2 * KT_NS_PER_SEC) /* longest read of the rings after a stop */
 #define CAPTURE_MAX_COUNTERS (PIPELINE_MAX_COUNTERS + 16 + 3 * LIVE_MAX_IFACES)
 
 static volatile sig_atomic_t stop_requested;
@@ -413,8 +414,22 @@ static int capture_loop(struct capture_state *cs, const struct capture_opts *o)
         }
     }
     if (code == EXIT_OK) {
+        /*
+         * Packets the kernel already took in belong to this run: read what the rings
+         * still hold (a ring block is handed over at most one block timeout after
+         * its last packet), for at most CAPTURE_DRAIN_NS.
+         */
+        int64_t drain_end = mono_ns() + CAPTURE_DRAIN_NS;
+        while (!rc && mono_ns() < drain_end) {
+            int r = live_next(cs->lv, &pkt, 2 * LIVE_DEFAULT_TIMEOUT_MS);
+            if (r != 1)
+                break;
+            cs->captured_bytes += pkt.caplen;
+            rc = pipeline_packet(&cs->pl, &pkt);
+        }
         /* A clean stop: every live session is written (end reason eof) and the run completes. */
-        rc = pipeline_finish(&cs->pl);
+        if (!rc)
+            rc = pipeline_finish(&cs->pl);
         if (!rc)
             rc = checkpoint(cs, INGEST_COMPLETE);
         if (rc) {
@@ -462,10 +477,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
         {"checkpoint-every", required_argument, NULL, 'C'},
         {"segment-size", required_argument, NULL, 'S'},
         {"durable", no_argument, NULL, 'D'},
-        {"tcp-idle", required_argument, NULL, 'T'},
-        {"udp-idle", required_argument, NULL, 'U'},
-        {"other-idle", required_argument, NULL, 'O'},
-        {"active-timeout", required_argument, NULL, 'A'},
+        CLI_FLOW_TIMEOUT_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -517,17 +529,11 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
         case 'D':
             o->durable = 1;
             break;
-        case 'T':
-            bad = cli_parse_dur(optarg, &o->cfg.flow.tcp_idle_ns);
-            break;
-        case 'U':
-            bad = cli_parse_dur(optarg, &o->cfg.flow.udp_idle_ns);
-            break;
-        case 'O':
-            bad = cli_parse_dur(optarg, &o->cfg.flow.other_idle_ns);
-            break;
-        case 'A':
-            bad = cli_parse_dur(optarg, &o->cfg.flow.active_ns);
+        case CLI_OPT_TCP_IDLE:
+        case CLI_OPT_UDP_IDLE:
+        case CLI_OPT_OTHER_IDLE:
+        case CLI_OPT_ACTIVE:
+            bad = cli_flow_timeout(c, optarg, &o->cfg.flow);
             break;
         case 'q':
             o->quiet = 1;

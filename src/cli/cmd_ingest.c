@@ -372,10 +372,7 @@ int cmd_ingest(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"segment-size", required_argument, NULL, 'S'},
         {"max-flows", required_argument, NULL, 'F'},
-        {"tcp-idle", required_argument, NULL, 'T'},
-        {"udp-idle", required_argument, NULL, 'U'},
-        {"other-idle", required_argument, NULL, 'O'},
-        {"active-timeout", required_argument, NULL, 'A'},
+        CLI_FLOW_TIMEOUT_OPTIONS,
         {"durable", no_argument, NULL, 'D'},
         {"flow-memory", required_argument, NULL, 'M'},
         {"protocols", required_argument, NULL, 'P'},
@@ -404,17 +401,11 @@ int cmd_ingest(int argc, char **argv)
             o.cfg.flow.max_flows = (size_t)v;
             break;
         }
-        case 'T':
-            bad = cli_parse_dur(optarg, &o.cfg.flow.tcp_idle_ns);
-            break;
-        case 'U':
-            bad = cli_parse_dur(optarg, &o.cfg.flow.udp_idle_ns);
-            break;
-        case 'O':
-            bad = cli_parse_dur(optarg, &o.cfg.flow.other_idle_ns);
-            break;
-        case 'A':
-            bad = cli_parse_dur(optarg, &o.cfg.flow.active_ns);
+        case CLI_OPT_TCP_IDLE:
+        case CLI_OPT_UDP_IDLE:
+        case CLI_OPT_OTHER_IDLE:
+        case CLI_OPT_ACTIVE:
+            bad = cli_flow_timeout(c, optarg, &o.cfg.flow);
             break;
         case 'D':
             o.durable = 1;

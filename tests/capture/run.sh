@@ -227,7 +227,7 @@ if id nobody >/dev/null 2>&1; then
     owners=$(find "$W/s4" ! -user nobody | head -3)
     if [ "$uid" = "$nuid $nuid $nuid $nuid" ] && [ $rc -eq 0 ] && [ -z "$owners" ] &&
        [ "$(counter "$W/s4" capture.captured)" = "$src_pkts" ]; then ok
-    else bad "uid '$uid' rc=$rc not nobody's: $owners $(cat "$W/cap.err")"; fi
+    else bad "uid '$uid' rc=$rc, captured $(counter "$W/s4" capture.captured) of $src_pkts, not nobody's: $owners $(cat "$W/cap.err")"; fi
     T=capture_user_refuses_foreign_store
     err=$(inB "$K" capture --store "$W/s1" -i vb --user nobody 2>&1); rc=$?
     if [ $rc -eq 1 ] && echo "$err" | grep -q "chown -R nobody"; then ok; else bad "rc=$rc $err"; fi
