@@ -73,32 +73,49 @@ static int64_t mono_ns(void)
 
 /* ---------------------------------------------------------------- privileges */
 
-/* Every entry of dir (one level) owned by uid?  Returns 0, or -1 with msg naming the first
- * that is not. */
-static int owned_by(const char *dir, uid_t uid, const char *user, const char *store, char *msg,
-                    size_t n)
+/*
+ * Call fn for path and for what lies below it, depth folder levels down (lstat: links are
+ * not followed).  Stops at fn's first non-zero return and returns it.
+ */
+typedef int (*walk_fn)(void *ctx, const char *path, const struct stat *sb);
+static int dir_walk(const char *path, int depth, walk_fn fn, void *ctx)
 {
-    DIR *d = opendir(dir);
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return 0; /* gone meanwhile, or a sub-folder the store creates later */
+    int rc = fn(ctx, path, &sb);
+    if (rc || !S_ISDIR(sb.st_mode) || depth < 0)
+        return rc;
+    DIR *d = opendir(path);
     if (!d)
-        return 0; /* missing sub-folders are created by the store later */
+        return 0;
     struct dirent *e;
-    int rc = 0;
     while (!rc && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".."))
+        char sub[PATH_MAX];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub)
             continue;
-        char path[PATH_MAX];
-        struct stat sb;
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            lstat(path, &sb) != 0)
-            continue;
-        if (sb.st_uid != uid) {
-            snprintf(msg, n, "%.200s is owned by uid %u, not %.32s: run `chown -R %.32s %.200s`",
-                     path, (unsigned)sb.st_uid, user, user, store);
-            rc = -1;
-        }
+        rc = dir_walk(sub, depth - 1, fn, ctx);
     }
     closedir(d);
     return rc;
+}
+
+struct owner_check {
+    const struct passwd *pw;
+    const char *store;
+    char *msg;
+    size_t n;
+};
+
+static int check_owner(void *ctx, const char *path, const struct stat *sb)
+{
+    struct owner_check *oc = ctx;
+    if (sb->st_uid == oc->pw->pw_uid)
+        return 0;
+    snprintf(oc->msg, oc->n, "%.200s is owned by uid %u, not %.32s: run `chown -R %.32s %.200s`",
+             path, (unsigned)sb->st_uid, oc->pw->pw_name, oc->pw->pw_name, oc->store);
+    return -1;
 }
 
 /*
@@ -121,14 +138,9 @@ static int store_prepare_for(const char *dir, const struct passwd *pw, char *msg
         snprintf(msg, n, "%s: not a folder", dir);
         return -1;
     }
-    char sub[PATH_MAX];
-    if (owned_by(dir, pw->pw_uid, pw->pw_name, dir, msg, n))
-        return -1;
-    snprintf(sub, sizeof sub, "%s/pcap", dir);
-    if (owned_by(sub, pw->pw_uid, pw->pw_name, dir, msg, n))
-        return -1;
-    snprintf(sub, sizeof sub, "%s/meta", dir);
-    return owned_by(sub, pw->pw_uid, pw->pw_name, dir, msg, n);
+    /* the store folder, its files, and the files of pcap/ and meta/ */
+    struct owner_check oc = {pw, dir, msg, n};
+    return dir_walk(dir, 1, check_owner, &oc);
 }
 
 /* Become pw for good: its primary group only, no way back to root, no new privileges. */
@@ -249,28 +261,19 @@ static int checkpoint(struct capture_state *cs, int status)
     return store_checkpoint(cs->st, cs->run, &p);
 }
 
-/* Bytes of the store's files (packets, day files, catalog): what the disk budget is about. */
-static uint64_t dir_bytes(const char *dir, int depth)
+static int add_bytes(void *ctx, const char *path, const struct stat *sb)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
+    (void)path;
+    if (S_ISREG(sb->st_mode))
+        *(uint64_t *)ctx += (uint64_t)sb->st_blocks * 512;
+    return 0;
+}
+
+/* Bytes of the store's files (packets, day files, catalog): what the disk budget is about. */
+static uint64_t store_bytes(const char *dir)
+{
     uint64_t sum = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[PATH_MAX];
-        struct stat sb;
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            lstat(path, &sb) != 0)
-            continue;
-        if (S_ISDIR(sb.st_mode) && depth > 0)
-            sum += dir_bytes(path, depth - 1);
-        else if (S_ISREG(sb.st_mode))
-            sum += (uint64_t)sb.st_blocks * 512;
-    }
-    closedir(d);
+    dir_walk(dir, 1, add_bytes, &sum);
     return sum;
 }
 
@@ -293,7 +296,7 @@ static void print_stats(struct capture_state *cs, double secs, const char *when)
             cli_thousands(cs->tot.if_drop, idr, sizeof idr), cli_thousands(dropped, kn, sizeof kn),
             (unsigned long long)not_ip, (unsigned long long)bad,
             cli_thousands(cs->pl.sessions, se, sizeof se), (unsigned long long)fs->live,
-            cli_bytes((double)dir_bytes(store_dir(cs->st), 1), us, sizeof us));
+            cli_bytes((double)store_bytes(store_dir(cs->st)), us, sizeof us));
     for (size_t i = 0; live_count(cs->lv) > 1 && i < live_count(cs->lv); i++) {
         const struct live_stats *s = live_stats(cs->lv, i);
         fprintf(stderr,
