@@ -3,7 +3,8 @@
 #   make SAN=address,undefined   sanitizer build in build/asan/
 #   make check           unit + golden + conformance + fuzz-corpus replay, plain and ASan/UBSan
 #   make demo            generate traffic, ingest it, query it, extract packets
-#   make bench           ingest throughput vs cp and tshark (>= 1 GB generated mix)
+#   make bench           ingest throughput vs cp and tshark (>= 1 GB generated mix), and
+#                        live capture's zero-drop rate vs tcpdump (bench-capture: that alone)
 #   make fuzz            libFuzzer harnesses under clang (FUZZ_SECONDS per harness)
 
 PKGS     := libpcap sqlite3 libzstd libcrypto zlib libpcre2-8
@@ -55,7 +56,7 @@ GEN      := $(BUILD)/konseki-gen
 UNIT     := $(BUILD)/unit-tests
 
 .PHONY: all deps demo check check-plain check-asan unit golden conformance fuzz-replay \
-        bench fuzz fmt lint clean golden-update
+        bench bench-capture fuzz fmt lint clean golden-update
 
 all: $(BIN) $(GEN) $(UNIT) $(FUZZ_BIN)
 
@@ -111,6 +112,12 @@ demo: deps $(BIN) $(GEN)
 bench: $(BIN) $(GEN)
 	@scripts/install-deps --bench
 	@bench/ingest.py $(BUILD)
+	@bench/capture.py $(BUILD)
+
+# Live capture alone: highest zero-drop replay rate, konseki capture next to tcpdump -w (root).
+bench-capture: $(BIN) $(GEN)
+	@scripts/install-deps --bench
+	@bench/capture.py $(BUILD)
 
 FUZZ_SECONDS ?= 60
 fuzz:

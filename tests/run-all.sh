@@ -55,6 +55,8 @@ suite e2e tests/e2e/run.sh build
 suite truth tests/e2e/truth.py build
 suite truth-asan tests/e2e/truth.py build/asan
 suite gen-tshark tests/gen/check-tshark.sh build
+suite capture tests/capture/run.sh build
+suite capture-asan tests/capture/run.sh build/asan
 suite fuzz-replay-asan tests/fuzz/replay.sh build/asan
 suite format sh -c 'if make -s lint >/dev/null 2>&1; then echo "format: 1 passed, 0 failed";
                     else make -s lint 2>&1 | head -20; echo "format: 0 passed, 1 failed"; fi'

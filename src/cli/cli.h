@@ -19,6 +19,32 @@ const char *cli_bytes(double v, char *dst, size_t n);
 /* Exit status for a KS_* error: user errors 1, everything else 2. */
 int cli_exit_for(int rc);
 
+/* "1.5G", "64M", "4096", "512KiB" (binary units) into bytes; 0, or -1 when malformed. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* "250ms", "30", "30s", "5m", "2h" into ns; 0, or -1 when malformed. */
+int cli_parse_dur(const char *s, int64_t *out);
+
+/*
+ * The flow-table timeouts ingest and capture share, as getopt_long values:
+ * --tcp-idle, --udp-idle, --other-idle, --active-timeout.
+ */
+enum {
+    CLI_OPT_TCP_IDLE = 'T',
+    CLI_OPT_UDP_IDLE = 'U',
+    CLI_OPT_OTHER_IDLE = 'O',
+    CLI_OPT_ACTIVE = 'A'
+};
+/* clang-format off */
+#define CLI_FLOW_TIMEOUT_OPTIONS                                                                   \
+    {"tcp-idle", required_argument, NULL, CLI_OPT_TCP_IDLE},                                       \
+    {"udp-idle", required_argument, NULL, CLI_OPT_UDP_IDLE},                                       \
+    {"other-idle", required_argument, NULL, CLI_OPT_OTHER_IDLE},                                   \
+    {"active-timeout", required_argument, NULL, CLI_OPT_ACTIVE}
+/* clang-format on */
+struct flow_cfg;
+/* c is one of CLI_OPT_*: parse arg into f (0, or -1 when malformed); 1 when c is not one. */
+int cli_flow_timeout(int c, const char *arg, struct flow_cfg *f);
+
 struct query;
 /* --since/--until into ns bounds (INT64_MIN/MAX when absent); prints the error, -1. */
 int cli_parse_range(const char *since, const char *until, int64_t *lo, int64_t *hi);
@@ -34,6 +60,7 @@ int cli_prepare_search(const char *since, const char *until, const char *text,
                        struct store_query *q, struct query **expr);
 
 int cmd_ingest(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

@@ -322,58 +322,6 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
     return code;
 }
 
-static int parse_dur(const char *s, int64_t *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (end == s || v < 0)
-        return -1;
-    if (!strcmp(end, "ms"))
-        mul = 1e-3;
-    else if (!strcmp(end, "") || !strcmp(end, "s"))
-        mul = 1;
-    else if (!strcmp(end, "m"))
-        mul = 60;
-    else if (!strcmp(end, "h"))
-        mul = 3600;
-    else
-        return -1;
-    *out = (int64_t)(v * mul * 1e9);
-    return 0;
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (end == s || v < 0)
-        return -1;
-    switch (*end) {
-    case '\0':
-        break;
-    case 'k':
-    case 'K':
-        mul = 1024.0;
-        break;
-    case 'm':
-    case 'M':
-        mul = 1024.0 * 1024;
-        break;
-    case 'g':
-    case 'G':
-        mul = 1024.0 * 1024 * 1024;
-        break;
-    default:
-        return -1;
-    }
-    if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
-        return -1;
-    *out = (uint64_t)(v * mul);
-    return 0;
-}
-
 /* all | none | a,b,c (each a parser konseki has) */
 static int parse_protocols(const char *v, struct proto_engine_cfg *pc)
 {
@@ -428,10 +376,7 @@ int cmd_ingest(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"segment-size", required_argument, NULL, 'S'},
         {"max-flows", required_argument, NULL, 'F'},
-        {"tcp-idle", required_argument, NULL, 'T'},
-        {"udp-idle", required_argument, NULL, 'U'},
-        {"other-idle", required_argument, NULL, 'O'},
-        {"active-timeout", required_argument, NULL, 'A'},
+        CLI_FLOW_TIMEOUT_OPTIONS,
         {"durable", no_argument, NULL, 'D'},
         {"flow-memory", required_argument, NULL, 'M'},
         {"protocols", required_argument, NULL, 'P'},
@@ -451,7 +396,7 @@ int cmd_ingest(int argc, char **argv)
             o.quiet = 1;
             break;
         case 'S':
-            bad = parse_size(optarg, &o.segment_bytes);
+            bad = cli_parse_size(optarg, &o.segment_bytes);
             break;
         case 'F': {
             char *end;
@@ -460,24 +405,18 @@ int cmd_ingest(int argc, char **argv)
             o.cfg.flow.max_flows = (size_t)v;
             break;
         }
-        case 'T':
-            bad = parse_dur(optarg, &o.cfg.flow.tcp_idle_ns);
-            break;
-        case 'U':
-            bad = parse_dur(optarg, &o.cfg.flow.udp_idle_ns);
-            break;
-        case 'O':
-            bad = parse_dur(optarg, &o.cfg.flow.other_idle_ns);
-            break;
-        case 'A':
-            bad = parse_dur(optarg, &o.cfg.flow.active_ns);
+        case CLI_OPT_TCP_IDLE:
+        case CLI_OPT_UDP_IDLE:
+        case CLI_OPT_OTHER_IDLE:
+        case CLI_OPT_ACTIVE:
+            bad = cli_flow_timeout(c, optarg, &o.cfg.flow);
             break;
         case 'D':
             o.durable = 1;
             break;
         case 'M': {
             uint64_t v;
-            bad = parse_size(optarg, &v) || v < (1u << 20);
+            bad = cli_parse_size(optarg, &v) || v < (1u << 20);
             o.cfg.flow.max_bytes = (size_t)v;
             break;
         }

@@ -84,6 +84,8 @@ static void usage(FILE *f)
         "usage: konseki <command> [options]\n"
         "\n"
         "  ingest  [--store DIR] FILE...        store pcap/pcapng captures (.gz/.zst, - = stdin)\n"
+        "  capture [--store DIR] -i IFACE [-i IFACE2] [--filter BPF] [--user NAME]\n"
+        "                                       live capture into the store (root, then --user)\n"
         "  query   [--store DIR] [--since T] [--until T] [--json|--csv] [--limit N]\n"
         "          [--sort time|-time|bytes|packets|duration] 'EXPR'\n"
         "  pcap    [--store DIR] [--since T] [--until T] -w OUT.pcap 'EXPR'\n"
@@ -117,6 +119,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"ingest", cmd_ingest},
+                {"capture", cmd_capture},
                 {"query", cmd_query},
                 {"pcap", cmd_pcap},
                 {"stats", cmd_stats},

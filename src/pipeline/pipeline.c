@@ -154,6 +154,13 @@ done:
     return pl->err;
 }
 
+int pipeline_idle(struct pipeline *pl, int64_t now_ns)
+{
+    if (now_ns > pl->max_ns)
+        tick(pl, now_ns);
+    return pl->err;
+}
+
 int pipeline_finish(struct pipeline *pl)
 {
     defrag_flush(pl->df);

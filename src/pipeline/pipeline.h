@@ -52,6 +52,12 @@ int pipeline_init(struct pipeline *pl, struct store *st, int64_t ingest_id,
                   const struct pipeline_cfg *cfg);
 /* 0, or a store error (fatal for the run: the store message says why). */
 int pipeline_packet(struct pipeline *pl, const struct packet *pkt);
+/*
+ * No packet for a while (live capture): let timeouts run on the wall clock
+ * now_ns, so a session on a quiet link still ends and is written.  Only moves
+ * time forward (a now_ns behind the last packet changes nothing).
+ */
+int pipeline_idle(struct pipeline *pl, int64_t now_ns);
 /* End of input: give up on held fragments, emit every live session. */
 int pipeline_finish(struct pipeline *pl);
 /* The run's counters (decode reasons, defrag, flow table) for the catalog and `stats`. */

@@ -90,6 +90,33 @@ struct ingest_progress {
  */
 int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_progress *p);
 
+/* ---------------------------------------------------------------- live capture runs */
+
+/*
+ * A live capture run is an ingest run with format STORE_LIVE_FORMAT and a
+ * random identity (nothing can replay it).  A crash leaves it PARTIAL with no
+ * error text; store_live_recover() (run by the next capture, under its lock, so
+ * never on a run that is still writing) makes such a run whole again:
+ *   - each of its segments is cut after its last complete packet record (the
+ *     checkpoint wrote packets before committing the sessions that point at
+ *     them, so no committed session loses a packet; only a torn record goes);
+ *   - what the segments hold past their last recorded size is recorded;
+ *   - day files it may have written after its last checkpoint get their real
+ *     time span in the catalog (and their lookup indexes);
+ *   - the run keeps status PARTIAL ("interrupted") with an error text saying so.
+ * Sessions still live in memory at the crash are lost; their packets stay in
+ * the segment files.
+ */
+#define STORE_LIVE_FORMAT "live"
+
+struct store_recovery {
+    uint64_t runs;      /* interrupted capture runs recovered */
+    uint64_t packets;   /* packets found past the runs' last checkpoints (kept) */
+    uint64_t bytes_cut; /* bytes of torn records cut off */
+    uint64_t days;      /* day files whose span was re-read */
+};
+int store_live_recover(struct store *st, struct store_recovery *out);
+
 /* ---------------------------------------------------------------- packets */
 
 /*
