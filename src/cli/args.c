@@ -69,6 +69,8 @@ int cli_flow_timeout(int c, const char *arg, struct flow_cfg *f)
         return cli_parse_dur(arg, &f->other_idle_ns);
     case CLI_OPT_ACTIVE:
         return cli_parse_dur(arg, &f->active_ns);
+    case CLI_OPT_TCP_CLOSED:
+        return cli_parse_dur(arg, &f->tcp_closed_ns);
     }
     return 1;
 }

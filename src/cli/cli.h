@@ -32,14 +32,16 @@ enum {
     CLI_OPT_TCP_IDLE = 'T',
     CLI_OPT_UDP_IDLE = 'U',
     CLI_OPT_OTHER_IDLE = 'O',
-    CLI_OPT_ACTIVE = 'A'
+    CLI_OPT_ACTIVE = 'A',
+    CLI_OPT_TCP_CLOSED = 'W'
 };
 /* clang-format off */
 #define CLI_FLOW_TIMEOUT_OPTIONS                                                                   \
     {"tcp-idle", required_argument, NULL, CLI_OPT_TCP_IDLE},                                       \
     {"udp-idle", required_argument, NULL, CLI_OPT_UDP_IDLE},                                       \
     {"other-idle", required_argument, NULL, CLI_OPT_OTHER_IDLE},                                   \
-    {"active-timeout", required_argument, NULL, CLI_OPT_ACTIVE}
+    {"active-timeout", required_argument, NULL, CLI_OPT_ACTIVE},                                   \
+    {"tcp-closed", required_argument, NULL, CLI_OPT_TCP_CLOSED}
 /* clang-format on */
 struct flow_cfg;
 /* c is one of CLI_OPT_*: parse arg into f (0, or -1 when malformed); 1 when c is not one. */

@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,12 @@ struct capture_opts {
     uint64_t segment_bytes;
     int durable, quiet;
     struct pipeline_cfg cfg;
+    struct store_retain retain; /* --retain; age counts back from the wall clock */
+    int has_retain;
+    uint64_t min_free; /* --min-free: stop storing packets below this much free disk */
 };
+
+#define CAPTURE_PRUNE_NS (2 * KT_NS_PER_SEC) /* retention and disk checks, at most this often */
 
 /* The coarse clock is enough for "every 2 s" and costs next to nothing per packet. */
 static int64_t mono_ns(void)
@@ -171,6 +177,8 @@ struct capture_state {
     int64_t run;
     char path[256]; /* "capture:IFACE,IFACE2 (filter)", the run's name in the catalog */
     uint64_t captured_bytes;
+    int disk_full; /* packets are not being stored (the disk is nearly full) */
+    uint64_t pruned_bytes, prunes;
     struct live_stats tot; /* all interfaces */
     struct store_counter counters[CAPTURE_MAX_COUNTERS];
     char names[3 * LIVE_MAX_IFACES + 16][64];
@@ -370,9 +378,55 @@ static int begin_run(struct capture_state *cs, const struct capture_opts *o)
     return EXIT_OK;
 }
 
+/*
+ * Retention and the disk guard, between checkpoints.  --retain prunes the oldest packets and
+ * sessions together (store_prune), never past what live sessions and held fragments still
+ * need.  When the filesystem is nearly full from other causes, packets stop being stored while
+ * sessions and their records go on (store.h says why), and start again once there is room.
+ */
+static int keep_within_budget(struct capture_state *cs, const struct capture_opts *o)
+{
+    if (o->has_retain) {
+        struct store_retain r = o->retain;
+        int64_t floor = pipeline_oldest_ns(&cs->pl);
+        r.keep_from_ns = floor == INT64_MAX ? 0 : floor;
+        struct store_prune_result res;
+        int rc = store_prune(cs->st, &r, &res);
+        if (rc) {
+            cli_err("prune: %s", store_errmsg(cs->st)[0] ? store_errmsg(cs->st) : ks_strerror(rc));
+            return rc;
+        }
+        if (res.segments || res.sessions) {
+            cs->prunes++;
+            cs->pruned_bytes += res.bytes_before - res.bytes_after;
+            if (!o->quiet)
+                fprintf(stderr,
+                        "konseki: retention removed %" PRIu64 " packet file(s), %" PRIu64
+                        " session(s); store %" PRIu64 " MB\n",
+                        res.segments, res.sessions, res.bytes_after / 1000000);
+        }
+    }
+    if (o->min_free) {
+        int ok = store_disk_ok(cs->st, o->min_free);
+        if (ok < 0)
+            return ok;
+        if ((!ok) != cs->disk_full) {
+            cs->disk_full = !ok;
+            cs->pl.no_packets = cs->disk_full;
+            fprintf(stderr,
+                    cs->disk_full
+                        ? "konseki: less than %" PRIu64 " MB free on the store's disk: packets "
+                          "are no longer stored; sessions and their records are\n"
+                        : "konseki: %" PRIu64 " MB free again: packets are stored again\n",
+                    o->min_free / 1000000);
+        }
+    }
+    return 0;
+}
+
 static int capture_loop(struct capture_state *cs, const struct capture_opts *o)
 {
-    int64_t t0 = mono_ns(), next_ckpt = t0 + o->ckpt_ns;
+    int64_t t0 = mono_ns(), next_ckpt = t0 + o->ckpt_ns, next_prune = t0;
     int64_t next_stats = o->stats_every_ns ? t0 + o->stats_every_ns : INT64_MAX;
     struct packet pkt;
     int code = EXIT_OK, rc = 0;
@@ -402,13 +456,14 @@ static int capture_loop(struct capture_state *cs, const struct capture_opts *o)
                 code = EXIT_INTERNAL;
                 break;
             }
-            /*
-             * RETENTION HOOK (issue #3, --retain SIZE|AGE): once the retention
-             * helper's store_prune() lands, call it here, right after a checkpoint
-             * (everything before it is committed, so pruning sees a consistent
-             * catalog), and stop writing packets (keep metadata) when it reports
-             * the disk nearly full.
-             */
+            /* Right after a checkpoint everything is committed: prune and check the disk. */
+            if (now >= next_prune) {
+                if (keep_within_budget(cs, o)) {
+                    code = EXIT_INTERNAL;
+                    break;
+                }
+                next_prune = now + CAPTURE_PRUNE_NS;
+            }
             next_ckpt = now + o->ckpt_ns;
         }
         if (now >= next_stats) {
@@ -460,7 +515,12 @@ static void capture_usage(FILE *f)
           "  --checkpoint-every DUR commit packets and sessions this often (default 2s)\n"
           "  --segment-size SIZE    rotate stored packet files at SIZE (default 1G)\n"
           "  --durable              fsync at every checkpoint (survives power loss)\n"
-          "  --tcp-idle, --udp-idle, --other-idle, --active-timeout DUR   as for ingest\n"
+          "  --retain SIZE|AGE      keep the store within SIZE (500G) and/or AGE (30d, counted\n"
+          "                         back from now): the oldest packets and sessions go together\n"
+          "  --min-free SIZE        stop storing packets (sessions go on) when the store's disk\n"
+          "                         has less than SIZE free (default 1G; 0 = never)\n"
+          "  --tcp-idle, --udp-idle, --other-idle, --active-timeout, --tcp-closed DUR\n"
+          "                         session timeouts, as for ingest\n"
           "  -q, --quiet            no summary at the end\n"
           "SIGTERM or SIGINT stops cleanly: every live session is written, exit 0.\n",
           f);
@@ -480,6 +540,8 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
         {"checkpoint-every", required_argument, NULL, 'C'},
         {"segment-size", required_argument, NULL, 'S'},
         {"durable", no_argument, NULL, 'D'},
+        {"retain", required_argument, NULL, 'R'},
+        {"min-free", required_argument, NULL, 'F'},
         CLI_FLOW_TIMEOUT_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -487,6 +549,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
     };
     o->stats_every_ns = 60 * KT_NS_PER_SEC;
     o->ckpt_ns = CAPTURE_CKPT_NS;
+    o->min_free = UINT64_C(1) << 30;
     int c, li = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:qh", longopts, &li)) != -1) {
@@ -532,10 +595,19 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
         case 'D':
             o->durable = 1;
             break;
+        case 'R':
+            bad = cli_parse_retain(optarg, &o->retain) != 0;
+            o->has_retain = 1;
+            o->retain.age_from_clock = 1;
+            break;
+        case 'F':
+            bad = cli_parse_size(optarg, &o->min_free);
+            break;
         case CLI_OPT_TCP_IDLE:
         case CLI_OPT_UDP_IDLE:
         case CLI_OPT_OTHER_IDLE:
         case CLI_OPT_ACTIVE:
+        case CLI_OPT_TCP_CLOSED:
             bad = cli_flow_timeout(c, optarg, &o->cfg.flow);
             break;
         case 'q':

@@ -358,6 +358,7 @@ static void ingest_usage(FILE *f)
           "  --udp-idle DUR         idle timeout of UDP sessions (default 60s)\n"
           "  --other-idle DUR       idle timeout of ICMP and other sessions (default 60s)\n"
           "  --active-timeout DUR   write long sessions in pieces this long (default 600s)\n"
+          "  --tcp-closed DUR       how long a closed TCP session waits for stragglers (5s)\n"
           "  --protocols LIST       parsers to run: all (default), none, or names joined by\n"
           "                         commas (dns,http,tls,quic,ssh,smb,dcerpc,krb,ldap,rdp,\n"
           "                         dhcp,ntp,smtp,imap,pop3,ftp)\n"
@@ -409,6 +410,7 @@ int cmd_ingest(int argc, char **argv)
         case CLI_OPT_UDP_IDLE:
         case CLI_OPT_OTHER_IDLE:
         case CLI_OPT_ACTIVE:
+        case CLI_OPT_TCP_CLOSED:
             bad = cli_flow_timeout(c, optarg, &o.cfg.flow);
             break;
         case 'D':

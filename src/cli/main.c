@@ -118,12 +118,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"ingest", cmd_ingest},
-                {"capture", cmd_capture},
-                {"query", cmd_query},
-                {"pcap", cmd_pcap},
-                {"stats", cmd_stats},
-                {"prune", cmd_prune}};
+    } cmds[] = {{"ingest", cmd_ingest}, {"capture", cmd_capture}, {"query", cmd_query},
+                {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #define POS_SEG_SHIFT 40
+/* A frame that was not stored (live capture with the disk full): sessions count it, list no
+ * position. */
+#define POS_NONE UINT64_MAX
 #define POS_OFF_MASK ((UINT64_C(1) << POS_SEG_SHIFT) - 1)
 #define POS_MAKE(seg, off) (((uint64_t)(seg) << POS_SEG_SHIFT) | ((uint64_t)(off)&POS_OFF_MASK))
 #define POS_SEG(p) ((uint32_t)((p) >> POS_SEG_SHIFT))

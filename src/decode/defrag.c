@@ -92,6 +92,12 @@ struct defrag {
     struct pkt_ref *out_refs; /* refs of the last result (taken from its datagram) */
 };
 
+int64_t defrag_oldest_ns(const struct defrag *df)
+{
+    /* the arrival list is in order of each datagram's first fragment */
+    return df->oldest ? df->oldest->first_ts : INT64_MAX;
+}
+
 /* ------------------------------------------------------------------ hash table */
 
 static inline uint64_t mix64(uint64_t h)

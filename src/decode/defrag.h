@@ -60,6 +60,8 @@ void defrag_free(struct defrag *df);
  */
 int defrag_add(struct defrag *df, const uint8_t *pkt, uint32_t caplen, const struct decoded *d,
                const struct pkt_ref *ref, struct defrag_result *res);
+/* Arrival time of the oldest fragment held (INT64_MAX when none). */
+int64_t defrag_oldest_ns(const struct defrag *df);
 /* Give up on datagrams older than now - timeout (packet time). */
 void defrag_expire(struct defrag *df, int64_t now_ns);
 /* Give up on everything held (end of input). */

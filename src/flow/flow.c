@@ -959,6 +959,8 @@ int flow_table_packet(struct flow_table *ft, const struct decoded *d, const stru
         flow_cut(ft, f);
 
     for (size_t i = 0; i < nrefs; i++) {
+        if (refs[i].pos == POS_NONE)
+            goto counted; /* not stored: counted, no position to list */
         size_t before = f->pos.alloc, len0 = f->pos.len;
         uint64_t prev = f->pos_prev;
         int rc = pos_append(&f->pos, &f->pos_prev, refs[i].pos);
@@ -979,6 +981,7 @@ int flow_table_packet(struct flow_table *ft, const struct decoded *d, const stru
             f->pos_prev = prev; /* keep the list decodable */
             return KS_ENOMEM;
         }
+    counted:;
         int64_t ts = refs[i].ts_ns;
         if (!(f->pkts[0] | f->pkts[1])) {
             f->first_ns = f->last_ns = ts;
@@ -1059,6 +1062,15 @@ void flow_table_flush(struct flow_table *ft)
     struct flow *f;
     while ((f = ft->all_head))
         flow_finish(ft, f, f->closed ? f->closed : FLOW_END_EOF);
+}
+
+int64_t flow_table_oldest_ns(const struct flow_table *ft)
+{
+    int64_t oldest = INT64_MAX;
+    for (const struct flow *f = ft->all_head; f; f = f->anext)
+        if ((f->pkts[0] | f->pkts[1]) && f->first_ns < oldest)
+            oldest = f->first_ns;
+    return oldest;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *ft)

@@ -114,6 +114,9 @@ void flow_table_expire(struct flow_table *ft, int64_t now_ns);
 /* Emit every live session (FLOW_END_EOF). */
 void flow_table_flush(struct flow_table *ft);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
+/* First packet time of the oldest unwritten piece of a live session (INT64_MAX when none):
+ * retention must not cut past it, its packets are still to be listed. */
+int64_t flow_table_oldest_ns(const struct flow_table *ft);
 /* Approximate bytes held by the table (sessions, position lists, buckets). */
 size_t flow_table_bytes(const struct flow_table *ft);
 /* Bytes of one session without its position list (for documentation and bounds). */

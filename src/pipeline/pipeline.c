@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "core/err.h"
+#include "core/pos.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -121,10 +122,15 @@ int pipeline_packet(struct pipeline *pl, const struct packet *pkt)
     }
 
     struct pkt_ref ref = {pkt->ts_ns, 0, pkt->wirelen};
-    int rc = store_pkt_write(pl->st, pl->ingest_id, pkt, &ref.pos);
-    if (rc)
-        return rc;
-    pl->stored++;
+    int rc;
+    if (pl->no_packets) {
+        ref.pos = POS_NONE;
+        pl->not_stored++;
+    } else {
+        if ((rc = store_pkt_write(pl->st, pl->ingest_id, pkt, &ref.pos)))
+            return rc;
+        pl->stored++;
+    }
     struct flow_hit hit;
     if (v == DEC_OK) {
         rc = flow_table_packet(pl->ft, &d, &ref, 1, &hit);
@@ -159,6 +165,12 @@ int pipeline_idle(struct pipeline *pl, int64_t now_ns)
     if (now_ns > pl->max_ns)
         tick(pl, now_ns);
     return pl->err;
+}
+
+int64_t pipeline_oldest_ns(const struct pipeline *pl)
+{
+    int64_t oldest = flow_table_oldest_ns(pl->ft), frag = defrag_oldest_ns(pl->df);
+    return frag < oldest ? frag : oldest;
 }
 
 int pipeline_finish(struct pipeline *pl)
@@ -216,6 +228,8 @@ size_t pipeline_counters(struct pipeline *pl, const struct store_counter **out)
     put(pl, &n, "packets.stored", pl->stored);
     put(pl, &n, "packets.orphan_fragments", pl->orphan_frames);
     put(pl, &n, "packets.time_backwards", pl->ts_backwards);
+    if (pl->not_stored)
+        put(pl, &n, "packets.not_stored_disk_full", pl->not_stored);
     struct put_ctx pc = {pl, &n};
     proto_engine_counters(pl->pe, put_cb, &pc);
     *out = pl->counters;

@@ -36,7 +36,9 @@ struct pipeline {
     struct defrag *df;
     struct flow_table *ft;
     struct proto_engine *pe;
-    int err; /* first store error from a callback (sticky) */
+    int err;             /* first store error from a callback (sticky) */
+    int no_packets;      /* set by the caller: sessions go on, packets are not stored (disk full) */
+    uint64_t not_stored; /* packets counted in sessions but not stored because of no_packets */
 
     uint64_t packets, wire_bytes, stored, orphan_frames, ts_backwards;
     uint64_t sessions, records; /* sessions (first pieces) and rows written (all pieces) */
@@ -58,6 +60,11 @@ int pipeline_packet(struct pipeline *pl, const struct packet *pkt);
  * time forward (a now_ns behind the last packet changes nothing).
  */
 int pipeline_idle(struct pipeline *pl, int64_t now_ns);
+/*
+ * The oldest packet time the store must keep for what is still in memory: live sessions'
+ * unwritten pieces and fragments waiting for reassembly (retention's floor).
+ */
+int64_t pipeline_oldest_ns(const struct pipeline *pl);
 /* End of input: give up on held fragments, emit every live session. */
 int pipeline_finish(struct pipeline *pl);
 /* The run's counters (decode reasons, defrag, flow table) for the catalog and `stats`. */

@@ -37,7 +37,7 @@ cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
-    rm -rf "$W"
+    [ -n "${KEEP:-}" ] || rm -rf "$W" # KEEP=1 keeps the work folder for a post-mortem
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -217,6 +217,30 @@ a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(a + b[24:])
 EOF
 if $PT subset "$W/s3-all.pcap" "$W/both.pcap"; then ok; else bad "extracted packets that were never sent"; fi
+
+# ---------------------------------------------------------------- retention while capturing
+T=capture_retain_keeps_store_within_budget
+# 45 MB replayed at 5 MB/s into 2 MiB segments under a 10 MiB budget: the oldest packets and
+# sessions go together while capture runs, and what stays is consistent (every listed packet
+# extractable).  Retention never cuts into what live sessions still hold in memory, so the
+# timeouts are short here (sessions stay young) and the bound allows ~2 s of traffic on top.
+start_capture "$W/s5" --segment-size 2M --retain 10M --checkpoint-every 0.5s \
+    --active-timeout 1s --tcp-idle 1s --udp-idle 1s --other-idle 1s --tcp-closed 0.2s ||
+    bad "capture did not start: $(cat "$W/cap.err")"
+replay --mbps 40 "$W/big.pcap"
+sleep 2.5
+stop_capture; rc=$?
+total=$(du -sb "$W/s5" | cut -f1)
+"$K" pcap --store "$W/s5" -w "$W/s5-all.pcap" 'bytes >= 0' 2>"$W/pcap.err"; prc=$?
+want=$("$K" query --store "$W/s5" --csv | tail -n +2 | awk -F, '{s += $12 + $13} END {print s+0}')
+got=$($PT count "$W/s5-all.pcap" | cut -d' ' -f1)
+captured=$(counter "$W/s5" capture.captured)
+pruned=$(grep -c "retention removed [1-9]" "$W/cap.err")
+if [ $rc -eq 0 ] && [ "$total" -le $((22 * 1048576)) ] && [ "$captured" -gt 30000 ] &&
+    [ "$pruned" -ge 2 ] &&
+    grep -q "retention removed" "$W/cap.err" && [ $prc -eq 0 ] && [ "$want" = "$got" ]; then ok
+else bad "rc=$rc, $total bytes on disk for a 10 MiB budget, $captured packets captured," \
+    "pcap rc=$prc, $want packets in sessions, $got extracted: $(tail -3 "$W/cap.err")"; fi
 
 # ---------------------------------------------------------------- privileges
 T=capture_user_drops_privileges
