@@ -8,7 +8,8 @@
  *   counters(ingest_id, name, value)
  *
  * Checkpoint order (what makes a crash at any moment recoverable):
- *   1. segment buffers written and fdatasync'ed
+ *   1. segment buffers written and fdatasync'ed (a compressed segment's open
+ *      frame is closed; a run's last checkpoint also writes its seek table)
  *   2. every open partition committed (sessions)
  *   3. one catalog transaction: segment sizes, partition spans, progress, counters
  * If we die between 2 and 3 the partitions hold sessions the catalog does not

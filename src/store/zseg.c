@@ -105,6 +105,15 @@ int zseg_table_parse(struct zseg_table *t, const uint8_t *p, size_t len, size_t 
     return 0;
 }
 
+int zseg_mem_pread(void *ctx, void *dst, size_t n, uint64_t off)
+{
+    const struct zseg_mem *m = ctx;
+    if (off > m->n || n > m->n - off)
+        return KS_ECORRUPT;
+    memcpy(dst, m->p + off, n);
+    return 0;
+}
+
 void zseg_reader_init(struct zseg_reader *r, zseg_pread_fn fn, void *ctx)
 {
     memset(r, 0, sizeof *r);
@@ -203,25 +212,26 @@ static int64_t find_frame(const struct zseg_table *t, uint64_t off)
     return lo;
 }
 
+/* Make *b hold at least need bytes (bounded by the table's per-frame caps). */
+static int grow(uint8_t **b, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    uint8_t *nb = realloc(*b, need);
+    if (!nb)
+        return KS_ENOMEM;
+    *b = nb;
+    *cap = need;
+    return 0;
+}
+
 static int load_frame(struct zseg_reader *r, uint32_t i)
 {
     const struct zseg_frame *f = &r->t.f[i];
     if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
         return KS_ENOMEM;
-    if (f->comp_len > r->ccap) {
-        uint8_t *nb = realloc(r->cbuf, f->comp_len);
-        if (!nb)
-            return KS_ENOMEM;
-        r->cbuf = nb;
-        r->ccap = f->comp_len;
-    }
-    if (f->plain_len > r->pcap) {
-        uint8_t *nb = realloc(r->pbuf, f->plain_len);
-        if (!nb)
-            return KS_ENOMEM;
-        r->pbuf = nb;
-        r->pcap = f->plain_len;
-    }
+    if (grow(&r->cbuf, &r->ccap, f->comp_len) || grow(&r->pbuf, &r->pcap, f->plain_len))
+        return KS_ENOMEM;
     r->cached = -1;
     int rc = r->pread(r->ctx, r->cbuf, f->comp_len, f->file_off);
     if (rc)

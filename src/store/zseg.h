@@ -71,6 +71,13 @@ int zseg_table_parse(struct zseg_table *t, const uint8_t *p, size_t len, size_t 
 /* Read n bytes at off of the file; 0, KS_EIO, or KS_ECORRUPT when the file is shorter. */
 typedef int (*zseg_pread_fn)(void *ctx, void *dst, size_t n, uint64_t off);
 
+/* A segment held in memory (tests, fuzzing): ctx is a struct zseg_mem. */
+struct zseg_mem {
+    const uint8_t *p;
+    size_t n;
+};
+int zseg_mem_pread(void *ctx, void *dst, size_t n, uint64_t off);
+
 struct zseg_reader {
     struct zseg_table t;
     zseg_pread_fn pread;

@@ -14,24 +14,9 @@
 #include "store/zseg.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct mem {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int mem_pread(void *ctx, void *dst, size_t n, uint64_t off)
-{
-    const struct mem *m = ctx;
-    if (off > m->n || n > m->n - off)
-        return KS_ECORRUPT;
-    memcpy(dst, m->p + off, n);
-    return 0;
-}
 
 static uint32_t ld32(const uint8_t *b)
 {
@@ -42,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    struct mem m = {data + 1, size - 1};
+    struct zseg_mem m = {data + 1, size - 1};
     const uint8_t *table = NULL;
     size_t tlen = 0;
     if (data[0] & 1) {
@@ -56,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         m.n = size - 3 - tlen;
     }
     struct zseg_reader r;
-    zseg_reader_init(&r, mem_pread, &m);
+    zseg_reader_init(&r, zseg_mem_pread, &m);
     int rc =
         table ? zseg_table_parse(&r.t, table, tlen, ZSEG_ENTRY) : zseg_reader_load_footer(&r, m.n);
     volatile unsigned sink = (unsigned)strlen(r.err);

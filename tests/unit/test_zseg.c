@@ -103,18 +103,22 @@ static uint8_t *slurp(const char *path, size_t *len)
     return b;
 }
 
-struct mem {
-    const uint8_t *p;
-    size_t n;
-};
-
-static int mem_pread(void *ctx, void *dst, size_t n, uint64_t off)
+/* The seek table of a sealed segment file, into *t (0 or the loader's error). */
+static int file_table(const char *path, struct zseg_table *t)
 {
-    const struct mem *m = ctx;
-    if (off > m->n || n > m->n - off)
-        return KS_ECORRUPT;
-    memcpy(dst, m->p + off, n);
-    return 0;
+    size_t zn;
+    uint8_t *z = slurp(path, &zn);
+    if (!z)
+        return KS_EIO;
+    struct zseg_mem m = {z, zn};
+    struct zseg_reader r;
+    zseg_reader_init(&r, zseg_mem_pread, &m);
+    int rc = zseg_reader_load_footer(&r, zn);
+    *t = r.t; /* the table moves out of the reader */
+    zseg_table_init(&r.t);
+    zseg_reader_release(&r);
+    free(z);
+    return rc;
 }
 
 TEST(zseg_every_packet_random_access_and_one_frame_per_read)
@@ -171,9 +175,9 @@ TEST(zseg_plain_stream_equals_plain_segment)
     size_t zn, pn;
     uint8_t *z = slurp(zpath, &zn), *p = slurp(ppath, &pn);
     ASSERT_TRUE(z && p);
-    struct mem m = {z, zn};
+    struct zseg_mem m = {z, zn};
     struct zseg_reader r;
-    zseg_reader_init(&r, mem_pread, &m);
+    zseg_reader_init(&r, zseg_mem_pread, &m);
     uint8_t *plain = malloc(pn);
     int rc = zseg_reader_load_footer(&r, zn);
     if (!rc)
@@ -245,16 +249,10 @@ TEST(zseg_crash_with_partial_last_frame_then_resume)
         ASSERT_TRUE(check_pkt(st, pos[i], i, i < ckpt ? 0 : 1));
     store_close(st);
     /* Sealed again: the file's own seek table describes all of it. */
-    size_t zn;
-    uint8_t *z = slurp(path, &zn);
-    ASSERT_TRUE(z != NULL);
-    struct mem m = {z, zn};
-    struct zseg_reader r;
-    zseg_reader_init(&r, mem_pread, &m);
-    int rc = zseg_reader_load_footer(&r, zn);
-    uint64_t end = r.t.plain_end;
-    zseg_reader_release(&r);
-    free(z);
+    struct zseg_table t;
+    int rc = file_table(path, &t);
+    uint64_t end = t.plain_end;
+    zseg_table_release(&t);
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(end, POS_OFF(pos[NPKT - 1]) + 16 + zpkt(data, NPKT - 1, 1).caplen);
 }
@@ -267,17 +265,17 @@ TEST(zseg_corrupt_frame_is_a_clear_error)
     static uint64_t pos[NPKT];
     ASSERT_EQ(fill(dir, "zstd", ident_z, pos), 0);
     /* Damage the middle of the second frame (its offset from the seek table). */
-    size_t zn;
-    uint8_t *z = slurp(path, &zn);
-    ASSERT_TRUE(z != NULL);
-    struct mem m = {z, zn};
-    struct zseg_reader r;
-    zseg_reader_init(&r, mem_pread, &m);
-    ASSERT_EQ(zseg_reader_load_footer(&r, zn), 0);
-    uint64_t f1 = r.t.f[1].file_off + r.t.f[1].comp_len / 2, p1 = r.t.f[1].plain_off;
-    uint64_t p2 = r.t.f[2].plain_off;
-    zseg_reader_release(&r);
-    free(z);
+    struct zseg_table t;
+    int rc = file_table(path, &t);
+    uint64_t f1 = 0, p1 = 0, p2 = 0;
+    if (rc == 0 && t.n >= 3) {
+        f1 = t.f[1].file_off + t.f[1].comp_len / 2;
+        p1 = t.f[1].plain_off;
+        p2 = t.f[2].plain_off;
+    }
+    zseg_table_release(&t);
+    ASSERT_EQ(rc, 0);
+    ASSERT_GT(p2, p1);
     int fd = open(path, O_WRONLY);
     ASSERT_TRUE(fd >= 0);
     uint8_t junk[64];
@@ -293,11 +291,11 @@ TEST(zseg_corrupt_frame_is_a_clear_error)
     for (int i = 0; i < NPKT; i++) {
         struct packet p;
         uint64_t off = POS_OFF(pos[i]);
-        int rc = store_pkt_read(st, pos[i], &p, &b);
+        int r = store_pkt_read(st, pos[i], &p, &b);
         if (off >= p1 && off < p2) {
-            bad += rc == KS_ECORRUPT && strstr(store_errmsg(st), "frame 1 at file offset");
+            bad += r == KS_ECORRUPT && strstr(store_errmsg(st), "frame 1 at file offset");
         } else {
-            good += rc == 0 && check_pkt(st, pos[i], i, 0);
+            good += r == 0 && check_pkt(st, pos[i], i, 0);
         }
     }
     buf_release(&b);
@@ -331,9 +329,9 @@ TEST(zseg_seek_tables_that_lie_are_rejected)
     memset(file, 0, sizeof file);
     size_t tl = zseg_seektable_len(t.n);
     zseg_seektable(&t, file + 200 - tl);
-    struct mem m = {file, sizeof file};
+    struct zseg_mem m = {file, sizeof file};
     struct zseg_reader r;
-    zseg_reader_init(&r, mem_pread, &m);
+    zseg_reader_init(&r, zseg_mem_pread, &m);
     ASSERT_EQ(zseg_reader_load_footer(&r, sizeof file), KS_ECORRUPT);
     ASSERT_TRUE(strstr(r.err, "frames end at 120") != NULL);
     /* No seek table at all. */
