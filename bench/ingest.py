@@ -5,11 +5,12 @@ Generates a realistic mix of at least 1 GB with the project's generator (once,
 cached in bench/data/), then times in the same run, on the same warm file:
   cp FILE                  the floor cost of storing a copy
   konseki ingest FILE      full metadata + packet storage, into a fresh store
+  ... --compress zstd      the same with packets in seekable zstd frames (and the disk saved)
   tshark -T fields         a field extraction pass over the same file
 Wall time is the median of RUNS runs (tshark: one run, it is slow); peak RSS
 comes from wait4(2).  Prints a Markdown table for the README.
 """
-import os, shutil, statistics, subprocess, sys, time
+import json, os, shutil, statistics, subprocess, sys, time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,10 @@ def run(cmd, prepare=None):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed: {err.strip()[-500:]}")
     return dt, ru.ru_maxrss
+
+
+def dir_bytes(path):
+    return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
 
 
 def measure(name, cmd, runs, prepare=None):
@@ -91,9 +96,17 @@ def main():
     rows.append(measure("konseki ingest --protocols none",
                         [KONSEKI, "ingest", "-q", "--protocols", "none", "--store", store, pcap],
                         RUNS, fresh_store))
+    # Compressed packet segments (seekable zstd frames): throughput cost and disk saving.
+    zdisk = {}
+    for level in ("zstd", "zstd:3"):
+        rows.append(measure(f"konseki ingest --compress {level}",
+                            [KONSEKI, "ingest", "-q", "--compress", level, "--store", store, pcap],
+                            RUNS, fresh_store))
+        st = json.loads(subprocess.run([KONSEKI, "stats", "--json", "--store", store],
+                                       capture_output=True, text=True, check=True).stdout)
+        zdisk[level] = (dir_bytes(os.path.join(store, "pcap")), st["packet_bytes"])
     meta = 0
     try:
-        import json
         st = json.loads(sessions)
         meta, nsess = st["metadata_bytes"], st["sessions"]
     except Exception:
@@ -115,6 +128,9 @@ def main():
         measure("konseki ingest --protocols none + sync",
                 durable([KONSEKI, "ingest", "-q", "--protocols", "none", "--store", store, pcap]),
                 RUNS, fresh_store),
+        measure("konseki ingest --compress zstd + sync",
+                durable([KONSEKI, "ingest", "-q", "--compress", "zstd", "--store", store, pcap]),
+                RUNS, fresh_store),
     ]
     shutil.rmtree(work, ignore_errors=True)
 
@@ -131,6 +147,13 @@ def main():
     ratio = cp / rows[1]["secs"]
     print(f"\nkonseki ingest (every protocol parser) runs at {ratio:.2f}x the speed of cp, "
           f"{cp / rows[2]['secs']:.2f}x without parsers (target >= 0.50, goal 0.80).")
+    print("\nCompressed packet segments (256 KiB seekable zstd frames), pcap bytes on disk:\n")
+    print("| store | pcap on disk | of plain | ingest vs plain ingest |")
+    print("|---|---:|---:|---:|")
+    for level, (b, plain) in zdisk.items():
+        r = next(x for x in rows if x["name"] == f"konseki ingest --compress {level}")
+        print(f"| --compress {level} | {b / 1e6:,.0f} MB | {100.0 * b / plain:.1f}% | "
+              f"{rows[1]['secs'] / r['secs']:.2f}x |")
     dcp = drows[0]["secs"]
     print("\nStored on disk (each command followed by sync), one core (taskset -c 0):\n")
     print("| tool | wall s (median) | MB/s | vs cp + sync |")

@@ -53,6 +53,7 @@ struct ingest_opts {
     const char *store;
     int quiet, progress, durable;
     uint64_t segment_bytes;
+    const char *compress;
     struct pipeline_cfg cfg;
 };
 
@@ -352,6 +353,8 @@ static void ingest_usage(FILE *f)
           "  FILE is pcap or pcapng, optionally gzip or zstd compressed; - reads stdin.\n"
           "  -q, --quiet            no progress bar, no summary\n"
           "  --segment-size SIZE    rotate stored packet files at SIZE (default 1G)\n"
+          "  --compress zstd[:LEVEL]|none  store packets in seekable zstd frames (level 1 by\n"
+          "                         default) or plain; a store setting kept for later runs\n"
           "  --max-flows N          sessions held in memory at most (default 1000000)\n"
           "  --flow-memory SIZE     memory for live sessions and their packet lists (default 1G)\n"
           "  --tcp-idle DUR         idle timeout of TCP sessions (default 300s)\n"
@@ -381,6 +384,7 @@ int cmd_ingest(int argc, char **argv)
         {"durable", no_argument, NULL, 'D'},
         {"flow-memory", required_argument, NULL, 'M'},
         {"protocols", required_argument, NULL, 'P'},
+        {"compress", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -425,6 +429,9 @@ int cmd_ingest(int argc, char **argv)
         case 'P':
             bad = parse_protocols(optarg, &o.cfg.proto);
             break;
+        case 'C':
+            o.compress = optarg; /* checked by store_open, which records it */
+            break;
         case 'h':
             ingest_usage(stdout);
             return EXIT_OK;
@@ -443,7 +450,8 @@ int cmd_ingest(int argc, char **argv)
     }
     o.progress = !o.quiet && isatty(2);
 
-    struct store_opts so = {.segment_bytes = o.segment_bytes, .durable = o.durable};
+    struct store_opts so = {
+        .segment_bytes = o.segment_bytes, .durable = o.durable, .compress = o.compress};
     struct store *st;
     char msg[512];
     int rc = store_open(&st, cli_store_dir(o.store), &so, msg, sizeof msg);

@@ -279,8 +279,13 @@ int cmd_pcap(int argc, char **argv)
         code = EXIT_INTERNAL;
         goto done;
     }
-    fprintf(stderr, "konseki: wrote %zu packets of %llu sessions to %s\n", n,
+    fprintf(stderr, "konseki: wrote %zu packets of %llu sessions to %s", n,
             (unsigned long long)col.sessions, out);
+    /* Compressed segments: how many frames extraction had to decompress. */
+    if (store_frames_read(st))
+        fprintf(stderr, " (%llu compressed frames read)",
+                (unsigned long long)store_frames_read(st));
+    fputc('\n', stderr);
 done:
     if (f && f != stdout)
         fclose(f);

@@ -116,11 +116,13 @@ int cmd_stats(int argc, char **argv)
         printf(",\"first\":\"%s\",\"last\":\"%s\",\"ingests\":%llu,\"segments\":%llu,"
                "\"packet_bytes\":%llu,\"partitions\":%llu,\"sessions\":%llu,"
                "\"metadata_bytes\":%llu,\"disk_bytes\":%llu,\"oldest_packet\":\"%s\","
-               "\"newest_packet\":\"%s\",\"retention_cut\":\"%s\",\"runs\":[",
+               "\"newest_packet\":\"%s\",\"retention_cut\":\"%s\",\"segments_compressed\":%llu,"
+               "\"packet_disk_bytes\":%llu,\"runs\":[",
                t0, t1, (unsigned long long)s.ingests, (unsigned long long)s.segments,
                (unsigned long long)s.segment_bytes, (unsigned long long)s.partitions,
                (unsigned long long)s.sessions, (unsigned long long)s.meta_bytes,
-               (unsigned long long)s.disk_bytes, p0, p1, cut);
+               (unsigned long long)s.disk_bytes, p0, p1, cut,
+               (unsigned long long)s.segments_compressed, (unsigned long long)s.segment_disk_bytes);
         store_ingests_each(st, on_ingest, &ctx);
         printf("],\"counters\":{");
         ctx.first = 1;
@@ -136,6 +138,12 @@ int cmd_stats(int argc, char **argv)
         printf("packets     %s in %llu segment file(s), %s\n",
                cli_thousands(s.input_packets, a, sizeof a), (unsigned long long)s.segments,
                cli_bytes((double)s.segment_bytes, b, sizeof b));
+        if (s.segments_compressed)
+            printf("            %llu compressed (zstd): %s on disk, %.1f%% of the plain size\n",
+                   (unsigned long long)s.segments_compressed,
+                   cli_bytes((double)s.segment_disk_bytes, b, sizeof b),
+                   s.segment_bytes ? 100.0 * (double)s.segment_disk_bytes / (double)s.segment_bytes
+                                   : 0.0);
         printf("sessions    %s in %llu day partition(s), metadata %s (%.1f%% of packet bytes)\n",
                cli_thousands(s.sessions, a, sizeof a), (unsigned long long)s.partitions,
                cli_bytes((double)s.meta_bytes, b, sizeof b), ratio);

@@ -105,7 +105,9 @@ static int seg_fixes_load(struct store *st, int64_t run, struct seg_fix **out, s
     if (sqlite3_prepare_v2(st->cat,
                            "SELECT id, size, packets, coalesce(first_ns, ?2), coalesce(last_ns, 0) "
                            "FROM segments "
-                           "WHERE ingest_id=?1 ORDER BY id",
+                           /* compressed segments: readers trust the catalog's frame table,
+                              which the last checkpoint wrote; nothing to cut (zseg.h) */
+                           "WHERE ingest_id=?1 AND coalesce(codec, 0) = 0 ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return store_sql_err(st, st->cat, "recover: segments");
     sqlite3_bind_int64(s, 1, run);

@@ -257,7 +257,8 @@ static int plan_load(struct store *st, struct plan *p)
     sqlite3_finalize(s);
 
     if (sqlite3_prepare_v2(st->cat,
-                           "SELECT id, ingest_id, last_ns FROM segments WHERE packets > 0 "
+                           "SELECT id, ingest_id, last_ns, coalesce(codec, 0) FROM segments "
+                           "WHERE packets > 0 "
                            "AND last_ns IS NOT NULL ORDER BY last_ns, id",
                            -1, &s, NULL) != SQLITE_OK)
         return store_sql_err(st, st->cat, "list segments");
@@ -267,7 +268,7 @@ static int plan_load(struct store *st, struct plan *p)
         uint32_t id = (uint32_t)sqlite3_column_int64(s, 0);
         int64_t run = sqlite3_column_int64(s, 1), last = sqlite3_column_int64(s, 2);
         char path[PATH_MAX + 32];
-        seg_path(st, id, path, sizeof path);
+        seg_path_codec(st, id, sqlite3_column_int(s, 3), path, sizeof path);
         uint64_t bytes = file_size(path);
         if (last > p->newest_ns)
             p->newest_ns = last;
@@ -444,13 +445,14 @@ static int prune_sweep(struct store *st, struct store_prune_result *out)
         while ((e = readdir(d)) != NULL) {
             char *end;
             unsigned long id = strtoul(e->d_name, &end, 10);
-            char want[PATH_MAX + 32], have[PATH_MAX + 300];
+            char want[PATH_MAX + 32], wantz[PATH_MAX + 32], have[PATH_MAX + 300];
             if (end == e->d_name || id == 0 || id > UINT32_MAX ||
-                seg_path(st, (uint32_t)id, want, sizeof want))
+                seg_path(st, (uint32_t)id, want, sizeof want) ||
+                seg_path_codec(st, (uint32_t)id, SEG_ZSTD, wantz, sizeof wantz))
                 continue;
             snprintf(have, sizeof have, "%s/%s", dir, e->d_name);
-            if (strcmp(want, have) != 0)
-                continue; /* not a segment file name */
+            if (strcmp(want, have) != 0 && strcmp(wantz, have) != 0)
+                continue; /* not a segment file name (plain or compressed) */
             if (n == cap) {
                 cap = cap ? cap * 2 : 256;
                 uint32_t *nn = cap > PRUNE_MAX_SEGMENTS ? NULL : realloc(ids, cap * sizeof *nn);
@@ -478,14 +480,16 @@ static int prune_sweep(struct store *st, struct store_prune_result *out)
         sqlite3_reset(s);
         if (listed)
             continue;
-        char path[PATH_MAX + 32];
-        seg_path(st, ids[i], path, sizeof path);
-        uint64_t bytes = file_size(path);
-        if (unlink(path) == 0) {
-            out->segment_bytes += bytes;
-            crash_point("prune-unlink");
-        } else if (errno != ENOENT) {
-            rc = store_set_err(st, KS_EIO, "unlink %s: %s", path, strerror(errno));
+        for (int codec = SEG_PLAIN; codec <= SEG_ZSTD && !rc; codec++) {
+            char path[PATH_MAX + 32];
+            seg_path_codec(st, ids[i], codec, path, sizeof path);
+            uint64_t bytes = file_size(path);
+            if (unlink(path) == 0) {
+                out->segment_bytes += bytes;
+                crash_point("prune-unlink");
+            } else if (errno != ENOENT) {
+                rc = store_set_err(st, KS_EIO, "unlink %s: %s", path, strerror(errno));
+            }
         }
     }
     sqlite3_finalize(s);

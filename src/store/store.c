@@ -9,7 +9,8 @@
  *   retention(id = 1, cut_ns, updated_ns)   the last prune's cut (retain.c)
  *
  * Checkpoint order (what makes a crash at any moment recoverable):
- *   1. segment buffers written and fdatasync'ed
+ *   1. segment buffers written and fdatasync'ed (a compressed segment's open
+ *      frame is closed; a run's last checkpoint also writes its seek table)
  *   2. every open partition committed (sessions)
  *   3. one catalog transaction: segment sizes, partition spans, progress, counters
  * If we die between 2 and 3 the partitions hold sessions the catalog does not
@@ -154,6 +155,12 @@ int store_open(struct store **out, const char *dir, const struct store_opts *opt
             free(st);
             return KS_ESQL;
         }
+        int rc = seg_settings(st, opts ? opts->compress : NULL, msg, msglen);
+        if (rc) {
+            sqlite3_close(st->cat);
+            free(st);
+            return rc;
+        }
     } else {
         /* A store written by a newer or older konseki: fail clearly, not in the middle. */
         if (sqlite3_exec(st->cat, "SELECT 1 FROM ingests, partitions LIMIT 0", NULL, NULL, NULL) !=
@@ -286,7 +293,10 @@ int store_session_add(struct store *st, int64_t ingest_id, const struct session_
 
 int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_progress *p)
 {
-    int rc = seg_flush_all(st, st->durable);
+    /* A run that ends seals its compressed segments (seek table); see segment.c. */
+    int rc = p->status != INGEST_PARTIAL ? seg_seal_all(st) : 0;
+    if (!rc)
+        rc = seg_flush_all(st, st->durable);
     if (!rc)
         rc = writer_drain(st);
     if (!rc)
@@ -375,6 +385,14 @@ int store_stats_get(struct store *st, struct store_stats *o)
     o->input_bytes = (uint64_t)store_scalar(st->cat, "SELECT total(offset) FROM ingests");
     o->segments = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM segments");
     o->segment_bytes = (uint64_t)store_scalar(st->cat, "SELECT total(size) FROM segments");
+    /* (a catalog from before compressed segments has no codec column: all plain) */
+    o->segments_compressed =
+        (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM segments WHERE codec=1");
+    o->segment_disk_bytes =
+        o->segments_compressed
+            ? (uint64_t)store_scalar(st->cat, "SELECT total(CASE WHEN codec=1 THEN disk_size "
+                                              "ELSE size END) FROM segments")
+            : o->segment_bytes;
     o->partitions = (uint64_t)store_scalar(st->cat, "SELECT count(*) FROM partitions");
     o->first_ns = store_scalar(st->cat, "SELECT min(min_ns) FROM partitions");
     o->last_ns = store_scalar(st->cat, "SELECT max(max_ns) FROM partitions");

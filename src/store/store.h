@@ -2,7 +2,9 @@
  * store.h — the one narrow door to what konseki keeps on disk.
  *
  *   packets   pcap/<segment>.pcap: standard nanosecond pcap files, one link type
- *             each, rotated by size; a packet's position is (segment << 40 | offset)
+ *             each, rotated by size; a packet's position is (segment << 40 | offset);
+ *             or pcap/<segment>.pcap.zst, the same bytes in seekable zstd frames,
+ *             where offset is still the plain offset
  *   metadata  meta/YYYYMMDD.db: one SQLite file (WAL) per UTC day of session start,
  *             so retention drops whole files and a query opens only the days its
  *             time range needs; catalog.db knows ingests, segments, partitions
@@ -35,6 +37,12 @@ struct store_opts {
     uint64_t segment_bytes; /* rotate packet files at this size (0 = default 1 GiB) */
     int readonly;           /* open for queries only; fails if the store does not exist */
     int durable;            /* fsync packets and sessions at every checkpoint (power-loss safe) */
+    /*
+     * How new packet segments are stored: "none", "zstd" or "zstd:LEVEL" (seekable
+     * zstd frames, see store/zseg.h).  Recorded in the catalog, so every later
+     * writer of the store uses it; NULL keeps what the catalog says (default none).
+     */
+    const char *compress;
 };
 
 struct store;
@@ -133,6 +141,8 @@ void store_replay_end(struct store *st);
 int store_pkt_read(struct store *st, uint64_t pos, struct packet *pkt, struct buf *data);
 /* Timestamp and link type of the packet at pos without reading its bytes. */
 int store_pkt_stat(struct store *st, uint64_t pos, int64_t *ts_ns, uint32_t *linktype);
+/* Compressed frames decompressed by reads so far (what extraction really read). */
+uint64_t store_frames_read(const struct store *st);
 
 /* ---------------------------------------------------------------- sessions */
 
@@ -201,6 +211,7 @@ struct store_stats {
     uint64_t ingests, ingests_complete, ingests_partial, ingests_damaged;
     uint64_t input_packets, input_bytes;
     uint64_t segments, segment_bytes, partitions, sessions, meta_bytes;
+    uint64_t segments_compressed, segment_disk_bytes; /* disk: compressed sizes counted */
     int64_t first_ns, last_ns;
     uint64_t disk_bytes;                        /* everything on disk (store_usage) */
     int64_t oldest_packet_ns, newest_packet_ns; /* over the stored segments (0 when none) */

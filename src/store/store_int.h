@@ -3,6 +3,7 @@
 #define KONSEKI_STORE_STORE_INT_H
 
 #include "store/store.h"
+#include "store/zseg.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -16,6 +17,9 @@
 #define SEG_HDR_LEN 24
 #define SEG_REC_HDR 16
 #define PART_MAX_OPEN 64
+
+/* segments.codec in the catalog: how a segment file stores its pcap stream */
+enum { SEG_PLAIN = 0, SEG_ZSTD = 1 };
 
 /* The open segment of one link type for the current ingest run. */
 struct seg_writer {
@@ -38,6 +42,19 @@ struct seg_writer {
     struct iovec *iov;
     int niov;
     size_t iov_bytes;
+    /*
+     * Compressed segments (codec SEG_ZSTD, zseg.h): records gather in fbuf, the
+     * plain bytes of the frame being filled, which is compressed and written at
+     * zoff when it is full and at every checkpoint, so a checkpoint always ends
+     * on a frame boundary.  `off` stays the plain offset (packet positions).
+     */
+    int codec;
+    uint8_t *fbuf, *zbuf;
+    size_t flen, zcap;
+    void *cctx;    /* ZSTD_CCtx */
+    uint64_t zoff; /* file bytes of the complete frames */
+    struct zseg_table frames;
+    int sealed; /* the seek table follows the frames at zoff */
 };
 
 /* One day's metadata file, open for writing during an ingest. */
@@ -64,12 +81,14 @@ struct seg_reader {
     uint32_t seg_id;
     int fd;
     uint32_t linktype;
+    struct zseg_reader *z; /* compressed segments only */
 };
 
 struct store {
     char dir[PATH_MAX];
     int readonly, durable;
     uint64_t segment_bytes;
+    int codec, zlevel; /* how new segments are written (the catalog's settings) */
     sqlite3 *cat;
     char err[512];
 
@@ -100,6 +119,7 @@ struct store {
     /* runs/<id>.lock of the run this handle writes, held while it does (retain.c) */
     int run_lock_fd;
     int64_t run_lock_id;
+    uint64_t frames_read; /* compressed frames decompressed by readers already closed */
 };
 
 /* segment.c */
@@ -110,6 +130,9 @@ int seg_replay_end(struct store *st);
 void seg_close_writers(struct store *st);
 void seg_close_readers(struct store *st);
 int seg_path(const struct store *st, uint32_t seg_id, char *dst, size_t n);
+int seg_path_codec(const struct store *st, uint32_t seg_id, int codec, char *dst, size_t n);
+int seg_settings(struct store *st, const char *compress, char *msg, size_t msglen);
+int seg_seal_all(struct store *st);
 
 /* meta.c */
 int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s);

@@ -117,6 +117,62 @@ for delay in 0.05 0.5 1.5; do
 done
 if [ $good = 1 ]; then ok; else bad "see above"; fi
 
+T=zstd_store_sessions_and_extraction_equal_plain
+# Compressed segments (ingest --compress zstd): the same sessions, the same packets.
+rm -rf "$W/z"
+"$K" ingest -q --store "$W/z" --compress zstd "$W/mix.pcap" || bad "zstd ingest failed"
+"$K" pcap --store "$W/z" -w "$W/all-z.pcap" '' 2>/dev/null
+if [ "$(sessions "$W/z")" = "$(sessions "$W/full")" ] && records "$W/all-z.pcap" | cmp -s - "$W/mix.rec" &&
+   [ "$(find "$W/z/pcap" -name '*.pcap.zst' | wc -l)" = 1 ] && [ -z "$(find "$W/z/pcap" -name '*.pcap')" ]
+then ok; else bad "zstd store differs from the plain one"; fi
+
+T=zstd_d_of_a_segment_is_the_plain_segment
+# Plain zstd frames + a skippable seek table: the standard tool restores the pcap.
+if zstd -d -q -c "$W/z/pcap/0000000001.pcap.zst" | cmp -s - "$W/full/pcap/0000000001.pcap"; then ok
+else bad "zstd -d output differs from the plain store's segment"; fi
+
+T=zstd_extract_one_session_reads_only_its_frames
+id=$("$K" query --store "$W/z" --csv --limit 1 --sort -time 'tcp.state == REJ' | tail -1 | cut -d, -f3)
+err=$("$K" pcap --store "$W/z" -w "$W/one-z.pcap" "event.id == $id" 2>&1)
+"$K" pcap --store "$W/full" -w "$W/one-p.pcap" "event.id == $id" 2>/dev/null
+frames=$(echo "$err" | sed -n 's/.*(\([0-9]*\) compressed frames read).*/\1/p')
+total=$("$K" stats --store "$W/z" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["packet_bytes"] // 262144)')
+if [ -n "$id" ] && cmp -s "$W/one-z.pcap" "$W/one-p.pcap" && [ "${frames:-99}" -le 2 ] && [ "$total" -ge 100 ]; then ok
+else bad "session $id: $err (store has ~$total frames)"; fi
+
+T=zstd_sigint_reader_then_resume_equals_clean_ingest
+# An interrupted run leaves unsealed segments: readers use the catalog's frame table, the
+# resumed run (no --compress: the store remembers it) cuts them at the checkpoint and goes on.
+rm -rf "$W/zi"
+{ head -c 30000000 "$W/mix.pcap"; sleep 2; tail -c +30000001 "$W/mix.pcap"; } |
+    "$K" ingest -q --store "$W/zi" --compress zstd:3 --segment-size 8M - & pid=$!
+sleep 1; kill -INT $pid; wait $pid; rc=$?
+n1=$("$K" query --store "$W/zi" --json | python3 -c 'import json,sys; print(sum(json.loads(l)["network"]["packets"] for l in sys.stdin))')
+err=$("$K" pcap --store "$W/zi" -w "$W/part-zi.pcap" '' 2>&1); rc1=$?
+out=$("$K" ingest --store "$W/zi" --segment-size 8M "$W/mix.pcap" 2>&1); rc2=$?
+"$K" pcap --store "$W/zi" -w "$W/all-zi.pcap" '' 2>/dev/null
+plain=$(find "$W/zi/pcap" -name '*.pcap' | wc -l)
+if [ $rc -eq 130 ] && [ $rc1 -eq 0 ] && [ "$n1" -gt 0 ] && echo "$err" | grep -q "wrote $n1 packets" &&
+   [ $rc2 -eq 0 ] && [ "$(sessions "$W/zi")" = "$(sessions "$W/full")" ] && [ "$plain" = 0 ] &&
+   records "$W/all-zi.pcap" | cmp -s - "$W/mix.rec"; then ok
+else bad "rc=$rc/$rc1/$rc2 committed packets $n1, $plain plain files: $err / $out"; fi
+
+T=zstd_kill9_then_rerun_equals_clean_ingest
+rm -rf "$W/zk"
+{ head -c 20000000 "$W/mix.pcap"; sleep 2; tail -c +20000001 "$W/mix.pcap"; } |
+    "$K" ingest -q --store "$W/zk" --compress zstd --segment-size 4M - & pid=$!
+sleep 0.5; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+"$K" stats --store "$W/zk" >/dev/null 2>&1; rc1=$?
+"$K" ingest -q --store "$W/zk" --segment-size 4M "$W/mix.pcap"; rc2=$?
+"$K" pcap --store "$W/zk" -w "$W/all-zk.pcap" '' 2>/dev/null
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ "$(sessions "$W/zk")" = "$(sessions "$W/full")" ] &&
+   records "$W/all-zk.pcap" | cmp -s - "$W/mix.rec"; then ok
+else bad "stats rc=$rc1 rerun rc=$rc2"; fi
+
+T=zstd_bad_level_is_a_user_error
+err=$("$K" ingest --store "$W/zbad" --compress zstd:99 "$W/basic.pcap" 2>&1); rc=$?
+if [ $rc -eq 1 ] && echo "$err" | grep -q "bad compression 'zstd:99'"; then ok; else bad "rc=$rc $err"; fi
+
 T=extract_one_session_matches_tcpdump_bpf
 # tcpdump's "host/port" primitives do not look inside VLAN tags: pick an untagged session.
 line=$("$K" query --store "$W/full" --csv 'proto == tcp && packets > 10 && vlan != EXISTS!' --limit 1 | tail -1)
