@@ -35,6 +35,7 @@ chmod 755 "$W" # the --user test's store lives below it
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    umount "$W/small" 2>/dev/null
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$W" # KEEP=1 keeps the work folder for a post-mortem
@@ -241,6 +242,27 @@ if [ $rc -eq 0 ] && [ "$total" -le $((22 * 1048576)) ] && [ "$captured" -gt 3000
     grep -q "retention removed" "$W/cap.err" && [ $prc -eq 0 ] && [ "$want" = "$got" ]; then ok
 else bad "rc=$rc, $total bytes on disk for a 10 MiB budget, $captured packets captured," \
     "pcap rc=$prc, $want packets in sessions, $got extracted: $(tail -3 "$W/cap.err")"; fi
+
+# ---------------------------------------------------------------- disk nearly full
+T=capture_disk_nearly_full_keeps_sessions_not_packets
+# A 64 MiB tmpfs with --min-free 100M is "nearly full" from the start: packets are not stored,
+# sessions and their records are, and konseki says so.
+mkdir -p "$W/small" && mount -t tmpfs -o size=64M,mode=0755 tmpfs "$W/small" || bad "cannot mount a tmpfs"
+start_capture "$W/small/s" --min-free 100M --checkpoint-every 0.5s ||
+    bad "capture did not start: $(cat "$W/cap.err")"
+sleep 1
+replay --pps 20000 "$W/src.pcap"
+sleep 0.5
+stop_capture; rc=$?
+not_stored=$(counter "$W/small/s" packets.not_stored_disk_full)
+nsess=$("$K" query --store "$W/small/s" --csv | tail -n +2 | wc -l)
+"$K" pcap --store "$W/small/s" -w "$W/small-all.pcap" 'bytes >= 0' 2>/dev/null
+got=$($PT count "$W/small-all.pcap" 2>/dev/null | cut -d' ' -f1)
+if [ $rc -eq 0 ] && [ "$not_stored" = "$src_pkts" ] && [ "$nsess" -ge 300 ] &&
+    [ "${got:-0}" = 0 ] && grep -q "packets are no longer stored" "$W/cap.err"; then ok
+else bad "rc=$rc, $not_stored of $src_pkts packets not stored, $nsess sessions, $got extracted:" \
+    "$(tail -2 "$W/cap.err")"; fi
+umount "$W/small" 2>/dev/null
 
 # ---------------------------------------------------------------- privileges
 T=capture_user_drops_privileges
