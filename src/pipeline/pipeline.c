@@ -20,6 +20,8 @@ static void on_session(void *ctx, const struct session_rec *s)
         r.recs = out->recs;
         r.nrecs = out->nrecs;
     }
+    if (pl->session_hook)
+        pl->session_hook(pl->session_hook_ctx, &r);
     int rc = store_session_add(pl->st, pl->ingest_id, &r);
     if (out)
         out->nrecs = 0; /* the store took the records */

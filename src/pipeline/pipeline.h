@@ -39,6 +39,12 @@ struct pipeline {
     int err;             /* first store error from a callback (sticky) */
     int no_packets;      /* set by the caller: sessions go on, packets are not stored (disk full) */
     uint64_t not_stored; /* packets counted in sessions but not stored because of no_packets */
+    /*
+     * Set by the caller after pipeline_init (NULL = none): sees every session piece with its
+     * protocol records just before the store takes them (IOC live matching, ioc/match.h).
+     */
+    void (*session_hook)(void *ctx, const struct session_rec *s);
+    void *session_hook_ctx;
 
     uint64_t packets, wire_bytes, stored, orphan_frames, ts_backwards;
     uint64_t sessions, records; /* sessions (first pieces) and rows written (all pieces) */

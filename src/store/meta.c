@@ -807,3 +807,44 @@ out_sql:
         *partitions_opened = opened;
     return rc;
 }
+
+int store_days_each(struct store *st, int64_t since_ns, int64_t until_ns, store_day_fn cb,
+                    void *ctx)
+{
+    sqlite3_stmt *ds;
+    if (sqlite3_prepare_v2(st->cat,
+                           "SELECT day FROM partitions WHERE max_ns >= ? AND min_ns <= ? "
+                           "ORDER BY day",
+                           -1, &ds, NULL) != SQLITE_OK)
+        return store_sql_err(st, st->cat, "list partitions");
+    sqlite3_bind_int64(ds, 1, since_ns);
+    sqlite3_bind_int64(ds, 2, until_ns);
+    int *days = NULL, rc = 0;
+    size_t ndays = 0, cap = 0;
+    while (sqlite3_step(ds) == SQLITE_ROW) {
+        if (ndays == cap) {
+            cap = cap ? cap * 2 : 64;
+            int *n = realloc(days, sizeof *days * cap);
+            if (!n) {
+                rc = KS_ENOMEM;
+                break;
+            }
+            days = n;
+        }
+        days[ndays++] = sqlite3_column_int(ds, 0);
+    }
+    sqlite3_finalize(ds);
+    for (size_t d = 0; !rc && d < ndays; d++) {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/meta/%08d.db", st->dir, days[d]);
+        if (access(path, F_OK) != 0)
+            continue; /* dropped by retention between listing and now */
+        sqlite3 *db;
+        if ((rc = meta_open_day(st, days[d], 1, &db)))
+            break;
+        rc = cb(ctx, days[d], db);
+        sqlite3_close(db);
+    }
+    free(days);
+    return rc;
+}

@@ -205,6 +205,18 @@ typedef int (*store_row_fn)(void *ctx, const struct session_row *r);
 int store_query_run(struct store *st, const struct store_query *q, store_row_fn cb, void *ctx,
                     unsigned *partitions_opened);
 
+/* ---------------------------------------------------------------- day files (IOC sweeps) */
+
+/*
+ * Each day file whose sessions overlap [since_ns, until_ns], oldest first, opened read-only:
+ * cb gets the day (YYYYMMDD) and its sqlite3 * (tables: docs/store.md), valid during the call
+ * only.  A non-zero return from cb stops the walk and is returned.  For readers that scan a
+ * whole day's rows once (ioc/match.c) rather than asking a query.
+ */
+typedef int (*store_day_fn)(void *ctx, int day, void *sqlite3_db);
+int store_days_each(struct store *st, int64_t since_ns, int64_t until_ns, store_day_fn cb,
+                    void *ctx);
+
 /* ---------------------------------------------------------------- statistics */
 
 struct store_stats {
