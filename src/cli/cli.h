@@ -67,6 +67,7 @@ int cmd_query(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_ioc(int argc, char **argv);
 
 struct store_retain;
 /*

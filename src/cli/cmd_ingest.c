@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "core/ktime.h"
+#include "ioc/match.h"
 #include "pipeline/pipeline.h"
 #include "source/source.h"
 #include "store/store.h"
@@ -55,6 +56,7 @@ struct ingest_opts {
     uint64_t segment_bytes;
     const char *compress;
     struct pipeline_cfg cfg;
+    struct ioc_live *live; /* the store's indicators, matched as sessions are stored (or NULL) */
 };
 
 static int64_t mono_ns(void)
@@ -95,7 +97,7 @@ static void progress(const struct source *src, const struct pipeline *pl, int64_
 }
 
 static int checkpoint(struct store *st, struct pipeline *pl, int64_t ingest_id, int status,
-                      uint64_t packets, uint64_t offset, const char *error)
+                      uint64_t packets, uint64_t offset, const char *error, struct ioc_live *live)
 {
     const struct store_counter *c;
     size_t n = pipeline_counters(pl, &c);
@@ -110,7 +112,13 @@ static int checkpoint(struct store *st, struct pipeline *pl, int64_t ingest_id, 
         .counters = c,
         .ncounters = n,
     };
-    return store_checkpoint(st, ingest_id, &p);
+    int rc = store_checkpoint(st, ingest_id, &p);
+    /* findings of what the checkpoint committed (a crash before this loses only them:
+       `konseki ioc match` finds them again) */
+    char msg[512];
+    if (!rc && ioc_live_flush(live, msg, sizeof msg))
+        cli_err("%s", msg);
+    return rc;
 }
 
 static void summary(const char *path, const struct pipeline *pl, double secs, uint64_t bytes,
@@ -211,6 +219,10 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
         source_close(src);
         return EXIT_INTERNAL;
     }
+    if (o->live) {
+        pl.session_hook = ioc_live_session;
+        pl.session_hook_ctx = o->live;
+    }
     int64_t t0 = mono_ns(), next_ckpt_ns = t0 + CHECKPOINT_NS, next_ui = t0;
     uint64_t next_ckpt_off = CHECKPOINT_BYTES, offset = 0, read_bytes = 0;
     int replaying = resumed, status = INGEST_COMPLETE, code = EXIT_OK;
@@ -253,7 +265,8 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
         if ((pkt.number & 4095) == 0 && !replaying) {
             int64_t now = mono_ns();
             if (offset >= next_ckpt_off || now >= next_ckpt_ns) {
-                rc = checkpoint(st, &pl, ingest_id, INGEST_PARTIAL, pkt.number, offset, NULL);
+                rc = checkpoint(st, &pl, ingest_id, INGEST_PARTIAL, pkt.number, offset, NULL,
+                                o->live);
                 if (rc) {
                     cli_err("%s: checkpoint: %s", path, store_errmsg(st));
                     status = INGEST_PARTIAL;
@@ -293,7 +306,7 @@ static int ingest_one(struct store *st, const char *path, const struct ingest_op
      * last packet read is committed now.
      */
     if (code == EXIT_OK) {
-        rc = checkpoint(st, &pl, ingest_id, status, committed, offset, damage);
+        rc = checkpoint(st, &pl, ingest_id, status, committed, offset, damage, o->live);
         if (rc) {
             cli_err("%s: final checkpoint: %s", path, store_errmsg(st));
             code = EXIT_INTERNAL;
@@ -467,12 +480,24 @@ int cmd_ingest(int argc, char **argv)
     sa.sa_handler = on_sigbus;
     sigaction(SIGBUS, &sa, NULL);
 
+    if ((rc = ioc_live_open(&o.live, cli_store_dir(o.store), msg, sizeof msg))) {
+        cli_err("%s", msg);
+        store_close(st);
+        return EXIT_INTERNAL;
+    }
     int code = EXIT_OK;
     for (int i = optind; i < argc && !stop_requested; i++) {
         int r = ingest_one(st, argv[i], &o);
         if (r > code)
             code = r;
     }
+    if (o.live && !o.quiet) {
+        uint64_t found, fresh;
+        ioc_live_counts(o.live, &found, &fresh);
+        printf("ioc: %llu indicator hits in new sessions (%llu new findings)\n",
+               (unsigned long long)found, (unsigned long long)fresh);
+    }
+    ioc_live_close(o.live);
     store_close(st);
     return code;
 }

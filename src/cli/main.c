@@ -92,6 +92,8 @@ static void usage(FILE *f)
         "  stats   [--store DIR] [--json]       what is stored, counters, anomalies\n"
         "  prune   [--store DIR] --retain SIZE|AGE [--retain …] [--clock]\n"
         "                                       drop the oldest packets and sessions\n"
+        "  ioc     import|match|list|remove|stats [--store DIR] ...\n"
+        "                                       indicators: import feeds, sweep history, findings\n"
         "\n"
         "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
         "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"ingest", cmd_ingest}, {"capture", cmd_capture}, {"query", cmd_query},
-                {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune}};
+                {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune},
+                {"ioc", cmd_ioc}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
