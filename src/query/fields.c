@@ -148,14 +148,42 @@
       "service created or changed over svcctl (PsExec)", QF_TEXT, APP_TEXT,                        \
       "dcerpc.svcctl.service_name")
 
+/*
+ * IOC findings (issue #5; ioc/iocdb.h): a session matches when it has a finding whose indicator,
+ * source or place matches.  The IOC store is attached to the day file's connection (query.h); its
+ * table names are unqualified, and no day file table has these names.
+ * I(name, aliases, type, help, column)
+ */
+#define IOC_SUB                                                                                    \
+    "SELECT f.session FROM findings f JOIN indicators i ON i.id = f.ioc"                           \
+    " JOIN ioc_sources s ON s.ioc = f.ioc WHERE "
+#define IOC_FIELDS(I)                                                                              \
+    I("ioc", "ioc.value threat.indicator.name", "text",                                            \
+      "an indicator that matched the session (ioc == EXISTS!: sessions with any finding)",         \
+      "i.value")                                                                                   \
+    I("ioc.source", "threat.indicator.provider", "text",                                           \
+      "a source (feed) of an indicator that matched", "s.source")                                  \
+    I("ioc.type", "", "text",                                                                      \
+      "type of an indicator that matched: ip cidr domain url ua ja3 ja3s ja4 cert-sha1 …",         \
+      "i.type")                                                                                    \
+    I("ioc.field", "threat.enrichments.matched.field", "text",                                     \
+      "where an indicator matched (destination.ip, dns.question.name …)", "f.field")               \
+    I("ioc.observed", "threat.enrichments.matched.atomic", "text",                                 \
+      "the value that matched, as seen in the traffic", "f.observed")
+
 #define DOC_ROW(name, aliases, type, help, ...) {name, aliases, type, help},
 #define SEM_ROW(name, aliases, type, help, kind, c0, c1, ncols, nullable, unit, aunit)             \
-    {name, kind, {c0, c1}, ncols, nullable, unit, aunit, NULL},
+    {name, kind, {c0, c1}, ncols, nullable, unit, aunit, NULL, NULL},
 #define APP_ROW(name, aliases, type, help, kind, col, path)                                        \
-    {name, kind, {col, NULL}, 1, 0, 0, 0, path},
+    {name, kind, {col, NULL}, 1, 0, 0, 0, path, NULL},
+#define IOC_DOC(name, aliases, type, help, col) {name, aliases, type, help},
+#define IOC_ROW(name, aliases, type, help, col)                                                    \
+    {name, QF_TEXT, {col, NULL}, 1, 0, 0, 0, NULL, IOC_SUB},
 
-static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW) APP_FIELDS(DOC_ROW)};
-static const struct qfield fields[] = {QUERY_FIELDS(SEM_ROW) APP_FIELDS(APP_ROW)};
+static const struct query_field_doc docs[] = {QUERY_FIELDS(DOC_ROW) APP_FIELDS(DOC_ROW)
+                                                  IOC_FIELDS(IOC_DOC)};
+static const struct qfield fields[] = {QUERY_FIELDS(SEM_ROW) APP_FIELDS(APP_ROW)
+                                           IOC_FIELDS(IOC_ROW)};
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 /* Record types whose paths are queryable by name even when the table above does not list them. */
@@ -255,7 +283,7 @@ static const struct qfield *app_dynamic(const char *name)
         return NULL;
     memcpy(names[npool], name, len + 1);
     pool[npool] =
-        (struct qfield){names[npool], QF_TEXT, {APP_TEXT, NULL}, 1, 0, 0, 0, names[npool]};
+        (struct qfield){names[npool], QF_TEXT, {APP_TEXT, NULL}, 1, 0, 0, 0, names[npool], NULL};
     return &pool[npool++];
 }
 
@@ -378,4 +406,13 @@ int qfield_suggest(const char *name, char *dst, size_t n)
     memcpy(dst, c.hit, c.hit_len);
     dst[c.hit_len] = '\0';
     return 1;
+}
+
+const char *query_ioc_schema(void)
+{
+    /* what the IOC fields read (ioc/iocdb.c has the full tables), for a store without one */
+    return "CREATE TEMP TABLE indicators(id INTEGER PRIMARY KEY, type TEXT, value TEXT,"
+           " lo BLOB, hi BLOB);"
+           "CREATE TEMP TABLE ioc_sources(ioc INTEGER, source TEXT);"
+           "CREATE TEMP TABLE findings(ioc INTEGER, session INTEGER, field TEXT, observed TEXT);";
 }

@@ -63,6 +63,16 @@ int query_sqlite_register(void *sqlite3_db);
  */
 int query_sqlite_bind(void *sqlite3_stmt, int first, const struct qparam *params, size_t n);
 
+/*
+ * IOC fields (ioc, ioc.source, ioc.type, ioc.field, ioc.observed) read the tables findings,
+ * indicators and ioc_sources of the IOC store (STORE/ioc.db), attached to the day file's
+ * connection.  query_uses_ioc() says whether a compiled query needs it; for a store without IOCs
+ * query_ioc_schema() creates empty TEMP tables of those names (writable on a read-only
+ * connection), so such queries match nothing rather than fail.
+ */
+int query_uses_ioc(const struct query *q);
+const char *query_ioc_schema(void);
+
 /* Names of every field the language knows with its aliases, for `konseki query --fields`. */
 struct query_field_doc {
     const char *name;    /* canonical (ECS where ECS has one) */

@@ -93,6 +93,9 @@ struct qfield {
     /* a protocol record field: the path its values are indexed under (`fields` table), and the
        comparison runs on column `value` of that table; NULL for a column of `sessions` */
     const char *path;
+    /* an IOC finding field: the comparison selects sessions `id IN (<sub> <atoms>)`, over the
+       IOC store attached as `iocdb` (query.h, query_ioc_schema); NULL otherwise */
+    const char *sub;
 };
 
 /* Case-insensitive lookup of a name or alias; NULL when unknown.  *is_alias tells which. */

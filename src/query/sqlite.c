@@ -366,8 +366,13 @@ static void emit_node(struct emitter *e, int idx)
             put(e, n->f->path); /* fixed text from fields.c, checked to be [a-z0-9_.] */
             put(e, "') AND ");
         }
+        if (n->f->sub) {
+            /* IOC findings: sessions with a finding whose indicator/source/place matches */
+            put(e, "id IN (");
+            put(e, n->f->sub); /* fixed text from fields.c */
+        }
         group_emit(e, leaf_atom_emit, &l, 0, na, " OR ");
-        if (n->f->path)
+        if (n->f->path || n->f->sub)
             put(e, ")");
         if (n->neg && n->f->nullable)
             put(e, " IS NOT 1");
@@ -727,4 +732,12 @@ int query_sqlite_bind(void *stmt, int first, const struct qparam *p, size_t n)
             return rc;
     }
     return SQLITE_OK;
+}
+
+int query_uses_ioc(const struct query *q)
+{
+    for (size_t i = 0; q && i < q->nnodes; i++)
+        if (q->nodes[i].kind == QN_CMP && q->nodes[i].f && q->nodes[i].f->sub)
+            return 1;
+    return 0;
 }

@@ -661,6 +661,25 @@ static int cmp_rows(const void *a, const void *b)
     return x->piece < y->piece ? -1 : x->piece > y->piece;
 }
 
+/*
+ * The IOC store (STORE/ioc.db) attached to a day file's connection, for queries on IOC findings
+ * (query.h); without one, empty TEMP tables of the names they read.
+ */
+static int attach_ioc(struct store *st, sqlite3 *db)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/ioc.db", st->dir);
+    if (access(path, F_OK) != 0)
+        return store_exec(st, db, query_ioc_schema());
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS iocdb", -1, &s, NULL) != SQLITE_OK)
+        return store_sql_err(st, db, "attach ioc.db");
+    sqlite3_bind_text(s, 1, path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_sql_err(st, db, "attach ioc.db");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int store_query_run(struct store *st, const struct store_query *q, store_row_fn cb, void *ctx,
                     unsigned *partitions_opened)
 {
@@ -727,6 +746,10 @@ int store_query_run(struct store *st, const struct store_query *q, store_row_fn 
         opened++;
         if (query_sqlite_register(db) != 0) {
             rc = store_sql_err(st, db, "register query functions");
+            sqlite3_close(db);
+            break;
+        }
+        if (q->expr && query_uses_ioc(q->expr) && (rc = attach_ioc(st, db))) {
             sqlite3_close(db);
             break;
         }

@@ -194,7 +194,7 @@ static sqlite3 *qt_db(void)
     if (db)
         return db;
     if (sqlite3_open(":memory:", &db) || sqlite3_exec(db, qt_schema, NULL, NULL, NULL) ||
-        query_sqlite_register(db))
+        sqlite3_exec(db, query_ioc_schema(), NULL, NULL, NULL) || query_sqlite_register(db))
         abort();
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
@@ -865,6 +865,30 @@ TEST(query_sem_aliases_case_insensitive)
     ASSERT_STR_EQ(qt_sel("tcp.history == Sr"), "2");
     ASSERT_STR_EQ(qt_sel("konseki.tcp.history == Sr"), "2");
     ASSERT_STR_EQ(qt_sel("vlan == exists!"), "2,3,6,8");
+}
+
+TEST(query_ioc_findings)
+{
+    /* one finding: indicator evil.example (two sources) matched session 3 at dns.question.name */
+    ASSERT_EQ(sqlite3_exec(qt_db(),
+                           "DELETE FROM findings; DELETE FROM indicators; DELETE FROM ioc_sources;"
+                           "INSERT INTO indicators(id, type, value) VALUES (7, 'domain', "
+                           "'evil.example');"
+                           "INSERT INTO ioc_sources VALUES (7, 'feodo'), (7, 'urlhaus');"
+                           "INSERT INTO findings VALUES (7, 3, 'dns.question.name', "
+                           "'a.evil.example');",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    ASSERT_STR_EQ(qt_sel("ioc == EXISTS!"), "3");
+    ASSERT_STR_EQ(qt_sel("ioc.source == feodo"), "3");
+    ASSERT_STR_EQ(qt_sel("threat.indicator.provider == [urlhaus, other]"), "3");
+    ASSERT_STR_EQ(qt_sel("ioc.source == other"), "");
+    ASSERT_STR_EQ(qt_sel("ioc == evil.example && ioc.type == domain"), "3");
+    ASSERT_STR_EQ(qt_sel("ioc.field == dns.* && ioc.observed == *.evil.example"), "3");
+    ASSERT_STR_EQ(qt_sel("port.dst == [53, 80]"), "3,8");
+    ASSERT_STR_EQ(qt_sel("!(ioc == EXISTS!) && port.dst == [53, 80]"), "8");
+    sqlite3_exec(qt_db(), "DELETE FROM findings; DELETE FROM indicators; DELETE FROM ioc_sources;",
+                 NULL, NULL, NULL);
 }
 
 TEST(query_fields_table)
