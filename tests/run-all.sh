@@ -52,6 +52,8 @@ suite golden-asan tests/golden/run.sh build/asan
 suite conformance tests/conformance/run.py build/konseki
 suite conformance-asan tests/conformance/run.py build/asan/konseki
 suite e2e tests/e2e/run.sh build
+suite ioc tests/ioc/run.sh build
+suite ioc-asan tests/ioc/run.sh build/asan
 suite truth tests/e2e/truth.py build
 suite truth-asan tests/e2e/truth.py build/asan
 suite gen-tshark tests/gen/check-tshark.sh build

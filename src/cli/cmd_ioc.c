@@ -436,8 +436,9 @@ static int on_hit(void *ctx, const struct iocdb_hit *h)
     }
     struct session_info si;
     session_lookup(c->st, h, &si);
-    printf("{");
-    json_kv_time("@timestamp", h->f.first_ns);
+    char ts[64];
+    ktime_format(h->f.first_ns, ts, sizeof ts);
+    printf("{\"@timestamp\":\"%s\"", ts);
     printf(",\"event\":{\"id\":\"%016llx\",\"kind\":\"enrichment\"",
            (unsigned long long)h->f.session);
     json_kv_time("start", h->f.first_ns);

@@ -41,6 +41,7 @@ static void fq_setup(void)
     if (sqlite3_open(":memory:", &fq_db) != SQLITE_OK ||
         sqlite3_exec(fq_db, store_meta_schema(), NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(fq_db, fq_schema, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(fq_db, query_ioc_schema(), NULL, NULL, NULL) != SQLITE_OK ||
         query_sqlite_register(fq_db) != 0) {
         fprintf(stderr, "fuzz_query: setup: %s\n", sqlite3_errmsg(fq_db));
         abort();
