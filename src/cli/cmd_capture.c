@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "core/ktime.h"
+#include "ioc/match.h"
 #include "pipeline/pipeline.h"
 #include "source/live.h"
 #include "store/store.h"
@@ -183,6 +184,7 @@ struct capture_state {
     struct store_counter counters[CAPTURE_MAX_COUNTERS];
     char names[3 * LIVE_MAX_IFACES + 16][64];
     size_t nnames;
+    struct ioc_live *ioc; /* the store's indicators, matched as sessions are stored (or NULL) */
 };
 
 static void refresh_live(struct capture_state *cs)
@@ -266,7 +268,11 @@ static int checkpoint(struct capture_state *cs, int status)
         .counters = c,
         .ncounters = n,
     };
-    return store_checkpoint(cs->st, cs->run, &p);
+    int rc = store_checkpoint(cs->st, cs->run, &p);
+    char msg[512];
+    if (!rc && ioc_live_flush(cs->ioc, msg, sizeof msg))
+        cli_err("%s", msg); /* `konseki ioc match` finds them again; capture goes on */
+    return rc;
 }
 
 static int add_bytes(void *ctx, const char *path, const struct stat *sb)
@@ -374,6 +380,13 @@ static int begin_run(struct capture_state *cs, const struct capture_opts *o)
     if (pipeline_init(&cs->pl, cs->st, cs->run, &o->cfg)) {
         cli_err("out of memory");
         return EXIT_INTERNAL;
+    }
+    char msg[512];
+    if (ioc_live_open(&cs->ioc, store_dir(cs->st), msg, sizeof msg))
+        cli_err("%s (capturing without IOC matching)", msg);
+    if (cs->ioc) {
+        cs->pl.session_hook = ioc_live_session;
+        cs->pl.session_hook_ctx = cs->ioc;
     }
     return EXIT_OK;
 }
@@ -701,6 +714,7 @@ int cmd_capture(int argc, char **argv)
         fprintf(stderr, "konseki: running as %s\n", pw->pw_name);
     code = capture_loop(cs, &o);
     pipeline_release(&cs->pl);
+    ioc_live_close(cs->ioc);
 unlock:
     close(lock_fd);
 close_store:
