@@ -3,8 +3,9 @@
 #   make SAN=address,undefined   sanitizer build in build/asan/
 #   make check           unit + golden + conformance + fuzz-corpus replay, plain and ASan/UBSan
 #   make demo            generate traffic, ingest it, query it, extract packets
-#   make bench           ingest throughput vs cp and tshark (>= 1 GB generated mix), and
-#                        live capture's zero-drop rate vs tcpdump (bench-capture: that alone)
+#   make bench           ingest throughput vs cp and tshark (>= 1 GB generated mix),
+#                        live capture's zero-drop rate vs tcpdump (bench-capture: that alone),
+#                        IOC retro-matching vs tshark/tcpdump rescans (bench-ioc: that alone)
 #   make fuzz            libFuzzer harnesses under clang (FUZZ_SECONDS per harness)
 
 PKGS     := libpcap sqlite3 libzstd libcrypto zlib libpcre2-8
@@ -56,7 +57,7 @@ GEN      := $(BUILD)/konseki-gen
 UNIT     := $(BUILD)/unit-tests
 
 .PHONY: all deps demo check check-plain check-asan unit golden conformance fuzz-replay \
-        bench bench-capture fuzz fmt lint clean golden-update
+        bench bench-capture bench-ioc fuzz fmt lint clean golden-update
 
 all: $(BIN) $(GEN) $(UNIT) $(FUZZ_BIN)
 
@@ -113,6 +114,12 @@ bench: $(BIN) $(GEN)
 	@scripts/install-deps --bench
 	@bench/ingest.py $(BUILD)
 	@bench/capture.py $(BUILD)
+	@bench/ioc.py $(BUILD)
+
+# IOC retro-matching alone: 10,000 and 100,000 indicators over BENCH_IOC_SESSIONS sessions.
+bench-ioc: $(BIN) $(GEN)
+	@scripts/install-deps --bench
+	@bench/ioc.py $(BUILD)
 
 # Live capture alone: highest zero-drop replay rate, konseki capture next to tcpdump -w (root).
 bench-capture: $(BIN) $(GEN)
