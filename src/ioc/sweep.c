@@ -29,8 +29,9 @@
 #include <string.h>
 #include <time.h>
 
-#define LIVE_MAX_PENDING 1000000 /* findings held between checkpoints; more are counted, dropped   \
-                                  */
+#define LIVE_MAX_PENDING                                                                           \
+    1000000 /* findings held between checkpoints; more are counted, dropped                        \
+             */
 
 /* One sighting, before it is merged into the store. */
 struct pend {
