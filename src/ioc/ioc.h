@@ -8,13 +8,12 @@
  *
  *   IOC_IP      "192.0.2.1", "2001:db8::1" (inet_ntop form)
  *   IOC_CIDR    "192.0.2.0/24", "2001:db8::/32" (network address, prefix length)
- *   IOC_DOMAIN  lowercase, no trailing dot, IDN as punycode ("xn--…"); matches itself and subdomains
- *   IOC_URL     scheme://host[:port]/path?query with lowercase scheme and host, default port dropped
- *   IOC_UA      an HTTP User-Agent, exact
- *   IOC_JA3, IOC_JA3S, IOC_MD5, IOC_SHA1, IOC_SHA256, IOC_CERT_SHA1, IOC_CERT_SHA256: lowercase hex
- *   IOC_JA4     as written by FoxIO ("t13d1516h2_8daaf6152771_b186095e22b6"), lowercase
- *   IOC_CERT_SERIAL  lowercase hex without leading zero bytes or colons
- *   IOC_EMAIL   lowercase
+ *   IOC_DOMAIN  lowercase, no trailing dot, IDN as punycode ("xn--…"); matches itself and
+ * subdomains IOC_URL     scheme://host[:port]/path?query with lowercase scheme and host, default
+ * port dropped IOC_UA      an HTTP User-Agent, exact IOC_JA3, IOC_JA3S, IOC_MD5, IOC_SHA1,
+ * IOC_SHA256, IOC_CERT_SHA1, IOC_CERT_SHA256: lowercase hex IOC_JA4     as written by FoxIO
+ * ("t13d1516h2_8daaf6152771_b186095e22b6"), lowercase IOC_CERT_SERIAL  lowercase hex without
+ * leading zero bytes or colons IOC_EMAIL   lowercase
  */
 #ifndef KONSEKI_IOC_IOC_H
 #define KONSEKI_IOC_IOC_H
@@ -50,13 +49,13 @@ int ioc_type_parse(const char *name);
 
 /* One indicator as an importer emits it (strings owned by the importer, valid during the call). */
 struct ioc {
-    int type;            /* enum ioc_type */
-    const char *value;   /* canonical text (above) */
-    const char *source;  /* feed name: --source, else what the file says, else its file name */
-    int64_t published_ns; /* when the feed says it was published / first seen; 0 = unknown */
+    int type;               /* enum ioc_type */
+    const char *value;      /* canonical text (above) */
+    const char *source;     /* feed name: --source, else what the file says, else its file name */
+    int64_t published_ns;   /* when the feed says it was published / first seen; 0 = unknown */
     int64_t valid_until_ns; /* end of its life for new traffic; 0 = none */
-    const char *desc;    /* threat name / tags / comment, may be NULL */
-    const char *ref;     /* the feed's id for it (STIX id, MISP uuid …), may be NULL */
+    const char *desc;       /* threat name / tags / comment, may be NULL */
+    const char *ref;        /* the feed's id for it (STIX id, MISP uuid …), may be NULL */
 };
 
 #endif

@@ -46,7 +46,8 @@ struct proto_engine {
     struct proto_engine_cfg cfg;
     const struct proto_parser *parsers[MAX_PARSERS];
     size_t nparsers;
-    size_t live; /* sessions holding parser state or reassembly */
+    size_t live;            /* sessions holding parser state or reassembly */
+    struct reasm_budget rb; /* out-of-order bytes held by every session together */
     uint64_t per_parser[MAX_PARSERS];
     struct proto_engine_stats st;
     /* anomaly totals of forgotten sessions */
@@ -87,6 +88,9 @@ struct proto_engine *proto_engine_new(const struct proto_engine_cfg *cfg)
         e->cfg.max_sessions = 200000;
     if (!e->cfg.max_recs)
         e->cfg.max_recs = 10000;
+    if (!e->cfg.max_reasm_bytes)
+        e->cfg.max_reasm_bytes = (size_t)256 << 20;
+    e->rb.max = e->cfg.max_reasm_bytes;
     for (size_t i = 0; proto_registry[i] && e->nparsers < MAX_PARSERS; i++)
         if (!e->cfg.only || name_listed(e->cfg.only, proto_registry[i]->name))
             e->parsers[e->nparsers++] = proto_registry[i];
@@ -292,6 +296,7 @@ static struct proto_sess *sess_new(struct proto_engine *e, const struct decoded 
     buf_init(&s->probe[1], PROTO_PROBE_MAX);
     reasm_init(&s->rd[0]);
     reasm_init(&s->rd[1]);
+    s->rd[0].budget = s->rd[1].budget = &e->rb;
     memcpy(s->cli, dir == 0 ? d->src : d->dst, 16);
     memcpy(s->srv, dir == 0 ? d->dst : d->src, 16);
     s->ctx.ipver = d->ipver;
@@ -377,6 +382,7 @@ void proto_engine_forget(struct proto_engine *e, void **slot)
 
 const struct proto_engine_stats *proto_engine_stats(const struct proto_engine *e)
 {
+    ((struct proto_engine *)e)->st.reasm_budget_refused = e->rb.refused;
     return &e->st;
 }
 
@@ -400,6 +406,7 @@ void proto_engine_counters(const struct proto_engine *e, proto_counter_fn fn, vo
         {"tcp.reasm.gaps", e->st.reasm_gaps},
         {"tcp.reasm.gap_bytes", e->st.reasm_gap_bytes},
         {"tcp.reasm.overlaps_differ", e->st.reasm_overlaps_differ},
+        {"tcp.reasm.budget_refused", e->rb.refused},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         if (c[i].v)
