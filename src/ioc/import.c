@@ -223,9 +223,12 @@ void imp_typed(struct imp *im, const char *type_name, const char *v, size_t n,
     imp_value(im, type, v, n, m, line);
 }
 
+/* n (1..9) decimal digits; 0 or -1. */
 static int imp_digits(const char *s, size_t n, int *out)
 {
     int v = 0;
+    if (n == 0 || n > 9)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
@@ -246,20 +249,23 @@ static int64_t imp_days(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* Seconds before 2262-01-01, the last that int64 nanoseconds hold. */
+#define IMP_TIME_MAX_S 9214646400LL
+
 int64_t imp_time(const char *s)
 {
     if (!s)
         return 0;
     size_t n = strlen(s);
     int y, mo, d, h = 0, mi = 0, se = 0;
-    if (n >= 1 && n <= 12 && imp_digits(s, n, &y) == 0) {
+    if (n >= 1 && n <= 11 && strspn(s, "0123456789") == n) {
         /* Epoch seconds ("1644131823"); MISP writes "0" for "never". */
         long long v = strtoll(s, NULL, 10);
-        return v > 0 ? (int64_t)v * 1000000000LL : 0;
+        return v > 0 && v < IMP_TIME_MAX_S ? (int64_t)v * 1000000000LL : 0;
     }
     if (n < 10 || s[4] != '-' || s[7] != '-' || imp_digits(s, 4, &y) || imp_digits(s + 5, 2, &mo) ||
-        imp_digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
-        return 0;
+        imp_digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31 || y < 1970 || y > 2261)
+        return 0; /* outside what int64 nanoseconds hold: unknown */
     const char *p = s + 10;
     int64_t frac = 0, off = 0;
     if ((*p == 'T' || *p == 't' || *p == ' ') && strlen(p) >= 9) {
@@ -288,7 +294,7 @@ int64_t imp_time(const char *s)
         }
     }
     int64_t secs = imp_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-    return secs * 1000000000LL + frac;
+    return secs > 0 && secs < IMP_TIME_MAX_S ? secs * 1000000000LL + frac : 0;
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -376,7 +382,6 @@ static int csv_split(const char *s, size_t n, char sep, char *buf, const char **
 }
 
 enum col_role {
-    COL_NONE,
     COL_TYPE,
     COL_VALUE,
     COL_TYPED, /* the column's name says the indicator type */
@@ -385,6 +390,7 @@ enum col_role {
     COL_TIME,
     COL_TOIDS,
     COL_SOURCE,
+    COL__COUNT
 };
 
 static const struct {
@@ -448,8 +454,8 @@ static const struct {
 struct csv_map {
     char sep;
     int ncols;
-    int type, value, typed, typed_type, desc, ref, time, toids, source;
-    int typed_prio, desc_prio, time_prio;
+    int col[COL__COUNT]; /* column of each role, -1 when absent */
+    int typed_type;      /* the type named by col[COL_TYPED] */
     int misp;
 };
 
@@ -486,8 +492,11 @@ static int csv_header(const char *s, size_t n, struct csv_map *m, int cert_list)
     m->sep = memchr(s, ',', n) ? ',' : memchr(s, ';', n) ? ';' : memchr(s, '\t', n) ? '\t' : 0;
     if (!m->sep)
         return -1;
-    m->type = m->value = m->typed = m->desc = m->ref = m->time = m->toids = m->source = -1;
-    m->typed_prio = m->desc_prio = m->time_prio = 99;
+    int prio[COL__COUNT];
+    for (int k = 0; k < COL__COUNT; k++) {
+        m->col[k] = -1;
+        prio[k] = 99;
+    }
     int nf = csv_split(s, n, m->sep, buf, f, fl);
     int known = 0, misp = 0;
     for (int c = 0; c < nf; c++) {
@@ -499,54 +508,23 @@ static int csv_header(const char *s, size_t n, struct csv_map *m, int cert_list)
         if (k < 0)
             continue;
         known++;
-        switch (csv_names[k].role) {
-        case COL_TYPE:
-            if (m->type < 0)
-                m->type = c;
-            break;
-        case COL_VALUE:
-            if (m->value < 0)
-                m->value = c;
-            break;
-        case COL_TYPED:
-            if (csv_names[k].prio < m->typed_prio) {
-                m->typed = c;
+        /* Per role the column with the lowest prio wins; the first one on a tie. */
+        int role = csv_names[k].role;
+        if (csv_names[k].prio < prio[role]) {
+            m->col[role] = c;
+            prio[role] = csv_names[k].prio;
+            if (role == COL_TYPED)
                 m->typed_type = csv_names[k].type;
-                m->typed_prio = csv_names[k].prio;
-            }
-            break;
-        case COL_DESC:
-            if (csv_names[k].prio < m->desc_prio) {
-                m->desc = c;
-                m->desc_prio = csv_names[k].prio;
-            }
-            break;
-        case COL_REF:
-            if (m->ref < 0)
-                m->ref = c;
-            break;
-        case COL_TIME:
-            if (csv_names[k].prio < m->time_prio) {
-                m->time = c;
-                m->time_prio = csv_names[k].prio;
-            }
-            break;
-        case COL_TOIDS:
-            m->toids = c;
-            break;
-        case COL_SOURCE:
-            m->source = c;
-            break;
         }
     }
     m->ncols = nf;
-    m->misp = misp == 2 && m->type >= 0 && m->value >= 0;
+    m->misp = misp == 2 && m->col[COL_TYPE] >= 0 && m->col[COL_VALUE] >= 0;
     /* SSLBL's certificate list names its column "SHA1": certificate fingerprints. */
-    if (cert_list && m->typed >= 0 && m->typed_type == IOC_SHA1)
+    if (cert_list && m->typed_type == IOC_SHA1)
         m->typed_type = IOC_CERT_SHA1;
-    if (cert_list && m->typed >= 0 && m->typed_type == IOC_SHA256)
+    if (cert_list && m->typed_type == IOC_SHA256)
         m->typed_type = IOC_CERT_SHA256;
-    if (!known || (m->value < 0 && m->typed < 0))
+    if (!known || (m->col[COL_VALUE] < 0 && m->col[COL_TYPED] < 0))
         return -1;
     return 0;
 }
@@ -564,39 +542,39 @@ static void csv_row(struct imp *im, const struct csv_map *m, const struct imp_li
     int nf = csv_split(l->p, l->n, m->sep, buf, f, fl);
 #define CSV_F(c) ((c) >= 0 && (c) < nf ? f[c] : NULL)
     struct imp_meta meta = {
-        .desc = CSV_F(m->desc),
-        .ref = CSV_F(m->ref),
-        .source = CSV_F(m->source),
-        .published_ns = imp_time(CSV_F(m->time)),
+        .desc = CSV_F(m->col[COL_DESC]),
+        .ref = CSV_F(m->col[COL_REF]),
+        .source = CSV_F(m->col[COL_SOURCE]),
+        .published_ns = imp_time(CSV_F(m->col[COL_TIME])),
     };
-    const char *toids = CSV_F(m->toids);
+    const char *toids = CSV_F(m->col[COL_TOIDS]);
     if (toids && (strcmp(toids, "0") == 0 || strcasecmp(toids, "false") == 0)) {
         im->rep->skipped++;
-    } else if (m->value >= 0) {
-        const char *v = CSV_F(m->value);
-        const char *t = CSV_F(m->type);
+    } else if (m->col[COL_VALUE] >= 0) {
+        const char *v = CSV_F(m->col[COL_VALUE]);
+        const char *t = CSV_F(m->col[COL_TYPE]);
         if (!v)
             imp_problem(im, l->no, "row has %d columns, the header %d", nf, m->ncols);
         else if (t && *t)
-            imp_typed(im, t, v, fl[m->value], &meta, l->no);
+            imp_typed(im, t, v, fl[m->col[COL_VALUE]], &meta, l->no);
         else if (im->o->forced_type >= 0)
-            imp_value(im, im->o->forced_type, v, fl[m->value], &meta, l->no);
+            imp_value(im, im->o->forced_type, v, fl[m->col[COL_VALUE]], &meta, l->no);
         else {
-            int ty = ioc_infer_type(v, fl[m->value]);
+            int ty = ioc_infer_type(v, fl[m->col[COL_VALUE]]);
             if (ty < 0) {
                 im->rep->invalid++;
                 imp_problem(im, l->no, "\"%.60s\" is not a recognisable indicator", v);
             } else {
-                imp_value(im, ty, v, fl[m->value], &meta, l->no);
+                imp_value(im, ty, v, fl[m->col[COL_VALUE]], &meta, l->no);
             }
         }
     } else {
-        const char *v = CSV_F(m->typed);
+        const char *v = CSV_F(m->col[COL_TYPED]);
         if (!v) {
             im->rep->invalid++;
             imp_problem(im, l->no, "row has %d columns, the header %d", nf, m->ncols);
         } else {
-            imp_value(im, m->typed_type, v, fl[m->typed], &meta, l->no);
+            imp_value(im, m->typed_type, v, fl[m->col[COL_TYPED]], &meta, l->no);
         }
     }
 #undef CSV_F

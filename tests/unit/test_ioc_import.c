@@ -726,6 +726,14 @@ TEST(ioc_import_errors_and_stop)
     static char deep[5000];
     memset(deep, '[', sizeof deep - 1);
     ASSERT_EQ(imp_str(deep, &g, &r, -1), KS_EFORMAT);
+    /* times past what int64 nanoseconds hold are unknown (0), not an overflow */
+    ASSERT_EQ(imp_str("# ja3_md5,Firstseen\nb386946a5a44d1ddcc843bc75336dfce,4046-05-23 17:51:44\n"
+                      "8991a387e4cc841740f25d6f5139f92d,101644131823\n",
+                      &g, &r, -1),
+              0);
+    ASSERT_EQ(g.n, 2);
+    ASSERT_EQ(g.published[0], 0);
+    ASSERT_EQ(g.published[1], 0);
     /* the emitter stops the import */
     memset(&g, 0, sizeof g);
     g.stop_after = 2;
