@@ -37,6 +37,8 @@ void reasm_init(struct reasm_dir *r)
 
 void reasm_release(struct reasm_dir *r)
 {
+    if (r->budget)
+        r->budget->used -= r->held_bytes;
     struct reasm_seg *s = r->held;
     while (s) {
         struct reasm_seg *n = s->next;
@@ -113,6 +115,8 @@ static void drain(struct reasm_dir *r, reasm_out_fn out, void *ctx)
         struct reasm_seg *s = r->held;
         r->held = s->next;
         r->held_bytes -= s->len;
+        if (r->budget)
+            r->budget->used -= s->len;
         uint32_t skip = (uint32_t)sdiff(r->next, s->seq);
         if (skip < s->len)
             deliver(r, s->data + skip, s->len - skip, out, ctx);
@@ -167,6 +171,8 @@ static int hold(struct reasm_dir *r, uint32_t seq, const uint8_t *d, size_t n)
         *pp = s;
         pp = &s->next;
         r->held_bytes += len;
+        if (r->budget)
+            r->budget->used += len;
         r->st.held_segs++;
         cur = stop;
     }
@@ -212,12 +218,15 @@ int reasm_segment(struct reasm_dir *r, uint32_t seq, int syn, int fin, const uin
         drain(r, out, ctx);
         return 0;
     }
-    if ((uint32_t)off > REASM_MAX_AHEAD || r->held_bytes + n > REASM_MAX_HELD) {
+    int over_budget = r->budget && r->budget->used + n > r->budget->max;
+    if (over_budget)
+        r->budget->refused++;
+    if ((uint32_t)off > REASM_MAX_AHEAD || r->held_bytes + n > REASM_MAX_HELD || over_budget) {
         /* Too far ahead or too much held: give the hole up and go on after it. */
         uint32_t to = r->held && sdiff(r->held->seq, seq) < 0 ? r->held->seq : seq;
         gap(r, (uint32_t)sdiff(to, r->next), out, ctx);
         drain(r, out, ctx);
-        if (sdiff(seq, r->next) <= 0 || r->held_bytes + n > REASM_MAX_HELD) {
+        if (sdiff(seq, r->next) <= 0 || r->held_bytes + n > REASM_MAX_HELD || over_budget) {
             if (sdiff(seq, r->next) > 0) { /* still too much held: flush it all */
                 reasm_flush(r, out, ctx);
                 gap(r, (uint32_t)sdiff(seq, r->next), out, ctx);

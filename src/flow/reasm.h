@@ -11,7 +11,8 @@
  * most recently delivered bytes.
  *
  * Memory is bounded per direction: at most REASM_MAX_HELD bytes held out of
- * order, and nothing further ahead than REASM_MAX_AHEAD.  When a bound is hit,
+ * order, and nothing further ahead than REASM_MAX_AHEAD; and across streams by an
+ * optional shared struct reasm_budget.  When a bound is hit,
  * or the session ends with holes, the missing bytes are announced as a gap
  * (the parser resynchronises or gives up) and delivery goes on after it.
  * A stream picked up without its SYN starts at the first payload seen.
@@ -29,6 +30,12 @@
 
 struct reasm_seg;
 
+/* Held bytes shared by many streams (the engine's global bound); NULL = per-stream bound only. */
+struct reasm_budget {
+    size_t used, max;
+    uint64_t refused; /* segments turned into gaps because the budget was spent */
+};
+
 struct reasm_stats {
     uint64_t delivered, gap_bytes, gaps, held_segs, overlaps, overlaps_differ, dropped_old;
 };
@@ -40,6 +47,7 @@ struct reasm_dir {
     uint32_t fin_seq;
     struct reasm_seg *held; /* sorted by seq */
     size_t held_bytes;
+    struct reasm_budget *budget; /* set by the owner after reasm_init, may be NULL */
     uint8_t *tail; /* last delivered bytes (ring of REASM_TAIL, allocated on first need) */
     uint32_t tail_len;
     struct reasm_stats st;

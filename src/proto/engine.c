@@ -46,7 +46,11 @@ struct proto_engine {
     struct proto_engine_cfg cfg;
     const struct proto_parser *parsers[MAX_PARSERS];
     size_t nparsers;
-    size_t live; /* sessions holding parser state or reassembly */
+    size_t live;            /* sessions holding parser state or reassembly */
+    /* the slot shared by every session with nothing to parse and nothing found: most of a
+       busy link (not TCP/UDP, no parser wanted it, the engine full) costs no memory here */
+    struct proto_sess *none;
+    struct reasm_budget rb; /* out-of-order bytes held by every session together */
     uint64_t per_parser[MAX_PARSERS];
     struct proto_engine_stats st;
     /* anomaly totals of forgotten sessions */
@@ -87,6 +91,16 @@ struct proto_engine *proto_engine_new(const struct proto_engine_cfg *cfg)
         e->cfg.max_sessions = 200000;
     if (!e->cfg.max_recs)
         e->cfg.max_recs = 10000;
+    if (!e->cfg.max_reasm_bytes)
+        e->cfg.max_reasm_bytes = (size_t)256 << 20;
+    e->rb.max = e->cfg.max_reasm_bytes;
+    e->none = calloc(1, sizeof *e->none);
+    if (!e->none) {
+        free(e);
+        return NULL;
+    }
+    e->none->e = e;
+    e->none->state = PS_NONE;
     for (size_t i = 0; proto_registry[i] && e->nparsers < MAX_PARSERS; i++)
         if (!e->cfg.only || name_listed(e->cfg.only, proto_registry[i]->name))
             e->parsers[e->nparsers++] = proto_registry[i];
@@ -95,6 +109,8 @@ struct proto_engine *proto_engine_new(const struct proto_engine_cfg *cfg)
 
 void proto_engine_free(struct proto_engine *e)
 {
+    if (e)
+        free(e->none);
     free(e);
 }
 
@@ -282,6 +298,12 @@ static void on_bytes(void *ctx, const uint8_t *d, size_t n)
 
 static struct proto_sess *sess_new(struct proto_engine *e, const struct decoded *d, int dir)
 {
+    if (e->cfg.disabled || !e->nparsers || (d->proto != 6 && d->proto != 17))
+        return e->none;
+    if (e->live >= e->cfg.max_sessions) {
+        e->st.skipped_full++;
+        return e->none;
+    }
     struct proto_sess *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -292,6 +314,7 @@ static struct proto_sess *sess_new(struct proto_engine *e, const struct decoded 
     buf_init(&s->probe[1], PROTO_PROBE_MAX);
     reasm_init(&s->rd[0]);
     reasm_init(&s->rd[1]);
+    s->rd[0].budget = s->rd[1].budget = &e->rb;
     memcpy(s->cli, dir == 0 ? d->src : d->dst, 16);
     memcpy(s->srv, dir == 0 ? d->dst : d->src, 16);
     s->ctx.ipver = d->ipver;
@@ -300,17 +323,24 @@ static struct proto_sess *sess_new(struct proto_engine *e, const struct decoded 
     s->ctx.srv_addr = s->srv;
     s->ctx.cli_port = dir == 0 ? d->sport : d->dport;
     s->ctx.srv_port = dir == 0 ? d->dport : d->sport;
-    if (e->cfg.disabled || !e->nparsers || (d->proto != 6 && d->proto != 17)) {
-        s->state = PS_NONE;
-    } else if (e->live >= e->cfg.max_sessions) {
-        s->state = PS_NONE;
-        e->st.skipped_full++;
-    } else {
-        s->state = PS_PROBE;
-        e->live++;
-        e->st.probed++;
-    }
+    s->state = PS_PROBE;
+    e->live++;
+    e->st.probed++;
     return s;
+}
+
+/* No parser wants the session and it holds nothing: trade it for the shared slot. */
+static void sess_shrink(struct proto_engine *e, void **slot)
+{
+    struct proto_sess *s = *slot;
+    if (s == e->none || s->state != PS_NONE || s->out.nrecs || s->out.nanom)
+        return;
+    /* sess_stop ran inside a reassembly callback, which may have touched the stream after */
+    reasm_release(&s->rd[0]);
+    reasm_release(&s->rd[1]);
+    proto_out_release(&s->out);
+    free(s);
+    *slot = e->none;
 }
 
 void proto_engine_packet(struct proto_engine *e, void **slot, const struct decoded *d,
@@ -335,6 +365,8 @@ void proto_engine_packet(struct proto_engine *e, void **slot, const struct decod
     } else if (n) {
         feed(s, dir, pl, n);
     }
+    if (s->state == PS_NONE)
+        sess_shrink(e, slot);
 }
 
 struct proto_out *proto_engine_records(struct proto_engine *e, void **slot, int last)
@@ -366,8 +398,10 @@ const char *proto_engine_name(void *slot)
 void proto_engine_forget(struct proto_engine *e, void **slot)
 {
     struct proto_sess *s = *slot;
-    if (!s)
+    if (!s || s == e->none) {
+        *slot = NULL;
         return;
+    }
     sess_stop(s, PS_DONE);
     add_anomalies(e, &s->out);
     proto_out_release(&s->out);
@@ -377,6 +411,7 @@ void proto_engine_forget(struct proto_engine *e, void **slot)
 
 const struct proto_engine_stats *proto_engine_stats(const struct proto_engine *e)
 {
+    ((struct proto_engine *)e)->st.reasm_budget_refused = e->rb.refused;
     return &e->st;
 }
 
@@ -400,6 +435,7 @@ void proto_engine_counters(const struct proto_engine *e, proto_counter_fn fn, vo
         {"tcp.reasm.gaps", e->st.reasm_gaps},
         {"tcp.reasm.gap_bytes", e->st.reasm_gap_bytes},
         {"tcp.reasm.overlaps_differ", e->st.reasm_overlaps_differ},
+        {"tcp.reasm.budget_refused", e->rb.refused},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         if (c[i].v)

@@ -16,7 +16,9 @@
  *
  * Bounds: at most cfg.max_sessions sessions parsed at once (newer ones are
  * not parsed and are counted), probe buffers of PROTO_PROBE_MAX bytes per
- * direction, reassembly as in reasm.h, records as in proto.h.
+ * direction, reassembly as in reasm.h per stream and cfg.max_reasm_bytes held
+ * out of order by all of them together (past it, holes become gaps at once:
+ * counted as tcp.reasm.budget_refused), records as in proto.h.
  */
 #ifndef KONSEKI_PROTO_ENGINE_H
 #define KONSEKI_PROTO_ENGINE_H
@@ -31,10 +33,11 @@
 #define PROTO_PROBE_CHUNKS 4 /* data chunks looked at before giving up on a session */
 
 struct proto_engine_cfg {
-    size_t max_sessions; /* parsed at once; default 200,000 */
-    size_t max_recs;     /* records per session piece; default 10,000 */
-    const char *only;    /* comma-separated parser names to enable; NULL = all */
-    int disabled;        /* 1: no parsing at all */
+    size_t max_sessions;    /* parsed at once; default 200,000 */
+    size_t max_recs;        /* records per session piece; default 10,000 */
+    size_t max_reasm_bytes; /* out-of-order TCP bytes held by all sessions; default 256 MiB */
+    const char *only;       /* comma-separated parser names to enable; NULL = all */
+    int disabled;           /* 1: no parsing at all */
 };
 
 struct proto_engine;
@@ -66,7 +69,7 @@ void proto_engine_forget(struct proto_engine *e, void **slot);
 
 struct proto_engine_stats {
     uint64_t probed, parsed, skipped_full, switched;
-    uint64_t reasm_gaps, reasm_gap_bytes, reasm_overlaps_differ;
+    uint64_t reasm_gaps, reasm_gap_bytes, reasm_overlaps_differ, reasm_budget_refused;
 };
 const struct proto_engine_stats *proto_engine_stats(const struct proto_engine *e);
 /* Per-parser session counts and anomaly totals, as (name, value) for the run's counters. */

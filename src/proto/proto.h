@@ -135,8 +135,8 @@ struct proto_out {
     struct proto_rec *recs;
     size_t nrecs, recs_alloc, max_recs;
     /* anomaly counts (names are static strings from the parsers) */
-    const char *anom_name[64];
-    uint64_t anom_count[64];
+    const char *anom_name[16];
+    uint64_t anom_count[16];
     size_t nanom;
     uint64_t dropped_values, dropped_records;
     const char *switch_to; /* set by proto_switch, read and cleared by the dispatcher */

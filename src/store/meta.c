@@ -100,6 +100,17 @@ int meta_open_day(struct store *st, int day, int readonly, sqlite3 **out)
     return meta_open_day_ex(st, day, readonly, out, NULL);
 }
 
+/* A day file from before protocol records lacks sessions.app; 1 when it does. */
+static int lacks_app(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, "SELECT app FROM sessions LIMIT 0", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_finalize(s);
+        return 0;
+    }
+    return table_exists(db);
+}
+
 int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int *created)
 {
     char path[PATH_MAX + 32];
@@ -121,7 +132,9 @@ int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int
          * retention give back the pages of the sessions it deletes from the day the
          * cut falls in, without rewriting the whole file (retain.c).
          */
-        if ((fresh && store_exec(st, db, "PRAGMA auto_vacuum=INCREMENTAL;")) ||
+        if ((!fresh && lacks_app(db) &&
+             store_exec(st, db, "ALTER TABLE sessions ADD COLUMN app TEXT")) ||
+            (fresh && store_exec(st, db, "PRAGMA auto_vacuum=INCREMENTAL;")) ||
             store_exec(st, db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;") ||
             store_exec(st, db,
                        st->durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ||
@@ -132,6 +145,14 @@ int meta_open_day_ex(struct store *st, int day, int readonly, sqlite3 **out, int
         }
         if (created)
             *created = fresh;
+    } else if (lacks_app(db)) {
+        /* written by an older konseki: upgrade it once (new column and tables), then read */
+        sqlite3_close(db);
+        int rc = meta_open_day_ex(st, day, 0, &db, NULL);
+        if (rc)
+            return rc;
+        sqlite3_close(db);
+        return meta_open_day_ex(st, day, 1, out, created);
     }
     *out = db;
     return 0;

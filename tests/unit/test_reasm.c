@@ -115,3 +115,31 @@ TEST(reasm_sequence_wraps)
     ASSERT_MEM_EQ(s.out, "abZcd", 5);
     reasm_release(&r);
 }
+
+TEST(reasm_shared_budget_turns_holes_into_gaps)
+{
+    struct reasm_budget b = {0, 3000, 0};
+    struct reasm_dir r1, r2;
+    struct sink s1 = {0}, s2 = {0};
+    reasm_init(&r1);
+    reasm_init(&r2);
+    r1.budget = r2.budget = &b;
+    static uint8_t chunk[1000];
+    memset(chunk, 'x', sizeof chunk);
+    seg(&r1, &s1, 0, "a");
+    seg(&r2, &s2, 0, "b");
+    /* stream 1 holds 2000 bytes ahead of a hole; stream 2 may hold only 1000 more */
+    reasm_segment(&r1, 10, 0, 0, chunk, sizeof chunk, collect, &s1);
+    reasm_segment(&r1, 1010, 0, 0, chunk, sizeof chunk, collect, &s1);
+    ASSERT_EQ(b.used, 2000);
+    reasm_segment(&r2, 10, 0, 0, chunk, sizeof chunk, collect, &s2);
+    ASSERT_EQ(b.used, 3000);
+    reasm_segment(&r2, 1010, 0, 0, chunk, sizeof chunk, collect, &s2); /* over: no holding */
+    ASSERT_EQ(b.refused, 1);
+    ASSERT_LE(b.used, 3000);
+    ASSERT_GE(r2.st.gaps, 1); /* its hole was given up, its data delivered */
+    ASSERT_EQ(r2.st.delivered, 1 + 2000);
+    reasm_release(&r1);
+    reasm_release(&r2);
+    ASSERT_EQ(b.used, 0);
+}
