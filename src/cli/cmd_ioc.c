@@ -291,19 +291,22 @@ static int ioc_import(int argc, char **argv, const struct ioc_opts *o)
     int64_t first_new = iocdb_max_id(db) + 1;
     int code = EXIT_OK;
     struct import_ctx c = {db, now, 0, 0, 0};
-    for (int i = optind; i < argc && code == EXIT_OK; i++) {
+    /* a file that cannot be read or parsed is reported and skipped; the others are imported
+       (each in its own transaction) and swept */
+    for (int i = optind; i < argc && code != EXIT_INTERNAL; i++) {
         uint8_t *data;
         size_t len;
         int rc = read_file(argv[i], &data, &len);
         if (rc) {
             cli_err("%s: %s", argv[i], rc == KS_ENOENT ? "cannot open" : ks_strerror(rc));
-            code = EXIT_USER;
-            break;
+            code = rc == KS_ENOMEM ? EXIT_INTERNAL : EXIT_USER;
+            continue;
         }
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
         struct ioc_import_opts io = {o->source, type, expires};
         struct ioc_import_report rep;
+        memset(&rep, 0, sizeof rep);
         uint64_t added0 = c.added, merged0 = c.merged;
         if ((rc = iocdb_begin(db)) == 0) {
             rc = ioc_import_buf(data, len, base, &io, on_ioc, &c, &rep);
@@ -311,20 +314,31 @@ static int ioc_import(int argc, char **argv, const struct ioc_opts *o)
                 rc = c.rc;
             if (!rc)
                 rc = iocdb_commit(db);
+            else
+                iocdb_rollback(db);
+            c.rc = 0;
         }
         free(data);
+        /* the importer's problems, each "file:line: why", then the counts */
+        for (uint64_t k = 0; k < rep.nproblems && k < IOC_REPORT_PROBLEMS; k++)
+            fprintf(stderr, "konseki: %s\n", rep.problems[k]);
+        if (rep.nproblems > IOC_REPORT_PROBLEMS)
+            fprintf(stderr, "konseki: %s: %llu more problems\n", argv[i],
+                    (unsigned long long)(rep.nproblems - IOC_REPORT_PROBLEMS));
         if (rc) {
             cli_err("%s: %s", argv[i], rc == KS_ESQL ? iocdb_errmsg(db) : ks_strerror(rc));
             code = rc == KS_ESQL || rc == KS_ENOMEM ? EXIT_INTERNAL : EXIT_USER;
-            break;
+            c.added = added0, c.merged = merged0;
+            continue;
         }
         printf("%s: %s, %llu indicators (%llu new, %llu already stored), %llu invalid, %llu "
-               "unsupported\n",
+               "unsupported, %llu partly supported, %llu not for detection\n",
                argv[i], rep.format ? rep.format : "?", (unsigned long long)rep.indicators,
                (unsigned long long)(c.added - added0), (unsigned long long)(c.merged - merged0),
-               (unsigned long long)rep.invalid, (unsigned long long)rep.unsupported);
+               (unsigned long long)rep.invalid, (unsigned long long)rep.unsupported,
+               (unsigned long long)rep.partial, (unsigned long long)rep.skipped);
     }
-    if (code == EXIT_OK && !o->no_sweep && c.added) {
+    if (code != EXIT_INTERNAL && !o->no_sweep && c.added) {
         struct store *st;
         if (open_store(o, &st)) {
             code = EXIT_INTERNAL;

@@ -126,6 +126,11 @@ int iocdb_commit(struct iocdb *db)
     return exec(db, "COMMIT");
 }
 
+void iocdb_rollback(struct iocdb *db)
+{
+    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int prep(struct iocdb *db, sqlite3_stmt **s, const char *sql)
 {
     if (*s) {

@@ -30,6 +30,7 @@ const char *iocdb_errmsg(const struct iocdb *db);
 /* One transaction around many adds or finding puts (much faster than one per row). */
 int iocdb_begin(struct iocdb *db);
 int iocdb_commit(struct iocdb *db);
+void iocdb_rollback(struct iocdb *db);
 
 /*
  * Add one indicator as an importer emits it, or add its source to the one already there.

@@ -198,5 +198,10 @@ n=$("$K" query --store "$W/retro" --csv 'ioc.source == sslbl' | tail -n +2 | wc 
     bad "stats: $("$K" ioc stats --store "$W/retro")"
 "$K" ioc remove --store "$W/retro" 2>/dev/null; [ $? -eq 1 ] && ok || bad "remove without a filter"
 
+T=unreadable_file_is_skipped_the_rest_imported_and_swept
+out=$("$K" ioc import --store "$W/live" --source late "$W/nope.txt" "$W/cert.txt" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "nope.txt: cannot open" &&
+    echo "$out" | grep -q "^sweep: 2 indicators" && ok || bad "rc=$rc: $out"
+
 echo "ioc: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
