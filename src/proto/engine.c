@@ -46,7 +46,7 @@ struct proto_engine {
     struct proto_engine_cfg cfg;
     const struct proto_parser *parsers[MAX_PARSERS];
     size_t nparsers;
-    size_t live;            /* sessions holding parser state or reassembly */
+    size_t live; /* sessions holding parser state or reassembly */
     /* the slot shared by every session with nothing to parse and nothing found: most of a
        busy link (not TCP/UDP, no parser wanted it, the engine full) costs no memory here */
     struct proto_sess *none;
