@@ -76,6 +76,21 @@ if command -v jq >/dev/null 2>&1; then
                subject: .server.x509.subject.distinguished_name, sha1: .server.hash.sha1}'
 fi
 
+cat >"$D/iocs.csv" <<'IOCS'
+type,value,comment
+domain,downloads[.]example[.]com,defanged as feeds write them
+ja3,ddbd6dcac4a3a7624912e37036fef3c9,a TLS client fingerprint
+ip,203.0.113.80,
+IOCS
+step konseki ioc import --source demo $D/iocs.csv "   # retro-hunt: sweep all stored history now"
+"$K" ioc import --source demo "$D/iocs.csv"
+
+step konseki ioc match --no-sweep
+"$K" ioc match --no-sweep | head -8
+
+step konseki query "'ioc.source == demo'"
+"$K" query 'ioc.source == demo'
+
 step konseki stats
 "$K" stats
 printf '\nThe store is in %s; try: KONSEKI_STORE=%s %s query --help\n' "$D/store" "$D/store" "$K"
