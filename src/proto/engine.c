@@ -411,7 +411,6 @@ void proto_engine_forget(struct proto_engine *e, void **slot)
 
 const struct proto_engine_stats *proto_engine_stats(const struct proto_engine *e)
 {
-    ((struct proto_engine *)e)->st.reasm_budget_refused = e->rb.refused;
     return &e->st;
 }
 

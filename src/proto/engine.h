@@ -69,7 +69,7 @@ void proto_engine_forget(struct proto_engine *e, void **slot);
 
 struct proto_engine_stats {
     uint64_t probed, parsed, skipped_full, switched;
-    uint64_t reasm_gaps, reasm_gap_bytes, reasm_overlaps_differ, reasm_budget_refused;
+    uint64_t reasm_gaps, reasm_gap_bytes, reasm_overlaps_differ;
 };
 const struct proto_engine_stats *proto_engine_stats(const struct proto_engine *e);
 /* Per-parser session counts and anomaly totals, as (name, value) for the run's counters. */

@@ -316,8 +316,9 @@ static uint32_t path_hash(const char *s)
 }
 
 /*
- * The day file's number for a path (paths table).  Paths are few (a few hundred at most), so
- * the cache is an open-addressing table that only grows; a miss asks SQLite once.
+ * The day file's number for a path (paths table), or -1 for a path that is not indexed
+ * (query_path_indexed; such paths get no row).  Paths are few (a few hundred at most), so the
+ * cache is an open-addressing table that only grows; a miss decides once per day file.
  */
 static int path_id(struct store *st, struct partition *p, const char *path, int64_t *out)
 {
@@ -333,18 +334,22 @@ static int path_id(struct store *st, struct partition *p, const char *path, int6
             }
         }
     }
-    sqlite3_bind_text(p->ins_path, 1, path, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(p->ins_path) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "add path");
-    sqlite3_reset(p->ins_path);
-    if (rc)
-        return rc;
-    sqlite3_bind_text(p->get_path, 1, path, -1, SQLITE_STATIC);
-    if (sqlite3_step(p->get_path) != SQLITE_ROW)
-        rc = store_sql_err(st, p->db, "find path");
-    int64_t pid = sqlite3_column_int64(p->get_path, 0);
-    sqlite3_reset(p->get_path);
-    if (rc)
-        return rc;
+    int rc = 0;
+    int64_t pid = -1;
+    if (query_path_indexed(path)) {
+        sqlite3_bind_text(p->ins_path, 1, path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(p->ins_path) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "add path");
+        sqlite3_reset(p->ins_path);
+        if (rc)
+            return rc;
+        sqlite3_bind_text(p->get_path, 1, path, -1, SQLITE_STATIC);
+        if (sqlite3_step(p->get_path) != SQLITE_ROW)
+            rc = store_sql_err(st, p->db, "find path");
+        pid = sqlite3_column_int64(p->get_path, 0);
+        sqlite3_reset(p->get_path);
+        if (rc)
+            return rc;
+    }
     if ((p->npaths + 1) * 2 > p->paths_alloc) { /* keep it at most half full */
         size_t na = p->paths_alloc ? p->paths_alloc * 2 : 256;
         struct path_ent *n = calloc(na, sizeof *n);
@@ -391,11 +396,11 @@ static int meta_add_record(struct store *st, struct partition *p, const struct s
     q = p->ins_field;
     for (size_t j = 0; !rc && j < r->nvals; j++) {
         const struct proto_val *v = &r->vals[j];
-        if (!query_path_indexed(v->path) || seen_before(r, j))
-            continue;
         int64_t pid;
         if ((rc = path_id(st, p, v->path, &pid)))
             break;
+        if (pid < 0 || seen_before(r, j))
+            continue;
         /* as text, whatever its kind: numeric fields compare through CAST (query/fields.c) */
         sqlite3_bind_int64(q, 1, pid);
         sqlite3_bind_text(q, 2, v->text, -1, SQLITE_STATIC);
