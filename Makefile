@@ -8,7 +8,7 @@
 #                        IOC retro-matching vs tshark/tcpdump rescans (bench-ioc: that alone)
 #   make fuzz            libFuzzer harnesses under clang (FUZZ_SECONDS per harness)
 
-PKGS     := libpcap sqlite3 libzstd libcrypto zlib libpcre2-8
+PKGS     := libpcap sqlite3 libzstd libcrypto zlib libpcre2-8 libpsl
 CC       ?= cc
 ifeq ($(origin CC),default)
 CC       := gcc
@@ -45,7 +45,8 @@ GEN_SRC  := $(wildcard tools/gen/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c) tests/unit/t.c tests/unit/t_pcap.c
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/hunt_builtin.o
+HUNT_FILES := $(sort $(wildcard hunts/*.hunt))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
@@ -62,6 +63,15 @@ UNIT     := $(BUILD)/unit-tests
 all: $(BIN) $(GEN) $(UNIT) $(FUZZ_BIN)
 
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The built-in hunt files, embedded into the library (scripts/embed-hunts).
+$(BUILD)/gen/hunt_builtin.c: $(HUNT_FILES) scripts/embed-hunts
+	@mkdir -p $(@D)
+	scripts/embed-hunts $(HUNT_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/hunt_builtin.o: $(BUILD)/gen/hunt_builtin.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

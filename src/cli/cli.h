@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes (DESIGN §3). */
 enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_INTERNAL = 2 };
@@ -68,6 +69,29 @@ int cmd_pcap(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
+
+/* Shared by hunt, case and report (cmd_hunt.c). */
+struct hunt_def;
+struct hunt_run;
+struct hunt_opts;
+struct hunt_zones;
+struct adb;
+/* Every hunt definition (built in and the user's); prints why not. */
+int cli_hunt_defs(const char *store_dir, struct hunt_def **defs, size_t *n);
+/* --since/--until and zones (--zone, else STORE/zones.conf) into ho; an exit code. */
+int cli_hunt_opts(const char *store_dir, const char *since, const char *until,
+                  const char *const *zones, size_t nzones, struct hunt_zones *zs,
+                  struct hunt_opts *ho);
+/* Run one hunt, record it (a may be NULL: not recorded) in case case_id (0 = none), print it;
+   keep != NULL takes the run (hunt_run_release it).  An exit code. */
+int cli_hunt_run_one(struct store *st, struct adb *a, const struct hunt_def *def,
+                     const struct hunt_opts *ho, int64_t case_id, int json, long limit,
+                     struct hunt_run *keep);
+/* A run as text (the top `limit` results, -1 = 10) or JSON Lines (-1 = all). */
+void cli_hunt_print(FILE *f, const struct hunt_run *r, int json, long limit);
+/* The recorded runs (of one case, or all when case_id is 0). */
+int cli_runs_print(FILE *f, struct adb *a, int64_t case_id, int json);
 
 struct store_retain;
 /*

@@ -94,6 +94,8 @@ static void usage(FILE *f)
         "                                       drop the oldest packets and sessions\n"
         "  ioc     import|match|list|remove|stats [--store DIR] ...\n"
         "                                       indicators: import feeds, sweep history, findings\n"
+        "  hunt    list|show|run|runs|allow [--store DIR] ...\n"
+        "                                       built-in and user hunts, ranked results\n"
         "\n"
         "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
         "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
@@ -122,7 +124,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"ingest", cmd_ingest}, {"capture", cmd_capture}, {"query", cmd_query},
                 {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune},
-                {"ioc", cmd_ioc}};
+                {"ioc", cmd_ioc},       {"hunt", cmd_hunt}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -1,0 +1,10 @@
+/* registry.c — the analyses hunt files can name as their `kind` (hunt.h). */
+#include "hunt/hunt.h"
+
+extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+
+const struct hunt_kind *const hunt_kinds[] = {
+    &hunt_kind_longconn,
+    &hunt_kind_query,
+    NULL,
+};
