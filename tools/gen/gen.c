@@ -132,7 +132,7 @@ static uint64_t dry_run(const struct sess *s, const struct world *w, const struc
         st->bytes[d.dir] += len;
         st->payload[d.dir] += gen_wire_payload_len(&tmp, &d);
         st->frags += d.frag;
-        file_bytes += gen_wire_record_len(c, len);
+        file_bytes += gen_wire_record_len(c, gen_wire_caplen(&tmp, c, &d, len));
     } while (more);
     if (f)
         truth_line(f, &tmp, st);
@@ -429,7 +429,7 @@ int main(int argc, char **argv)
     int64_t start, duration = 3600 * KT_NS_PER_SEC;
     const char *out_path = NULL, *truth_path = NULL, *scenario = "mixed";
     int verbose = 0;
-    struct gen_cfg cfg = {LINK_ETH, FMT_PCAP, 1000, MIX_DEFAULT};
+    struct gen_cfg cfg = {LINK_ETH, FMT_PCAP, 1000, MIX_DEFAULT, 0};
     if (ktime_parse(DEFAULT_START, 0, &start))
         return 2;
 
