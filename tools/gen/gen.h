@@ -461,11 +461,17 @@ extern const struct gen_tls_hello gen_tls_chrome;
 /*
  * A full TLS 1.2 ECDHE-RSA handshake with certificate pc (ServerKeyExchange signed with
  * the test key), then napp exchanges of one application_data record each way, app[k] =
- * {client, server} record payload bytes.  Appends 2 + napp pairs to sc.
+ * {client, server} record payload bytes.  Appends 2 + napp pairs to sc.  sid: the
+ * session id the server assigns (NULL: random), for later gen_tls12_resume.
  */
 int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
                      const struct gen_cert *pc, const char *sni, const struct gen_tls_hello *h,
-                     const struct gen_tls_shello *sh, const uint32_t (*app)[2], size_t napp);
+                     const struct gen_tls_shello *sh, const uint8_t *sid, const uint32_t (*app)[2],
+                     size_t napp);
+/* The abbreviated handshake resuming session sid (RFC 5246 §7.3), then napp >= 1 exchanges. */
+int gen_tls12_resume(struct gen_script *sc, struct rng *r, const char *sni,
+                     const struct gen_tls_hello *h, const struct gen_tls_shello *sh,
+                     const uint8_t sid[32], const uint32_t (*app)[2], size_t napp);
 
 /* "plant": every planted conversation, one after the other from t. */
 int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
@@ -508,9 +514,35 @@ void gen_rpc_call(struct gen_bb *b, int resp, uint32_t call_id, uint16_t opnum);
 void gen_rpc_call_done(struct gen_bb *b);
 /* NDR conformant varying UTF-16 string with its NUL, padded to 4 from the stub start (24). */
 void gen_ndr_wstr(struct gen_bb *b, const char *s);
+/*
+ * The three NTLMSSP messages ([MS-NLMP] 2.2.1: NEGOTIATE, CHALLENGE of server sc->srv,
+ * AUTHENTICATE of domain\user from workstation) into out[0..2] (owned by the caller).
+ */
+int gen_ntlm_triple(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                    const char *domain, const char *workstation, struct gen_bb out[3]);
 /* SMB2 PsExec-like conversation (gen_smb.c) into sc; user, domain, workstation as named. */
 int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
                    const char *domain, const char *workstation);
+
+/* ------------------------------------------------------------------ hunt scenario (gen_hunt.c)
+ */
+
+/*
+ * --scenario hunt: three days of a small enterprise from start with planted threats and
+ * look-alikes.  gen_hunt_new plans every activity (it may adjust w's servers); the
+ * scheduler spawns the next one (gen_hunt_spawn) when its time (gen_hunt_next,
+ * INT64_MAX at the end) comes before every live session's next packet, reports every
+ * session that ends (gen_hunt_seen), and at the end writes the hunt truth.
+ */
+struct gen_hunt;
+int gen_hunt_new(struct world *w, uint64_t seed, int64_t start, struct gen_hunt **out);
+int64_t gen_hunt_next(const struct gen_hunt *h);
+int gen_hunt_spawn(struct gen_hunt *h, struct world *w, const struct gen_cfg *c, uint64_t *id,
+                   gen_push_fn push, void *ctx);
+void gen_hunt_seen(struct gen_hunt *h, const struct sess *s);
+/* One JSON object per planted item (threat or look-alike); KS_EIO on a write error. */
+int gen_hunt_truth(const struct gen_hunt *h, FILE *f);
+void gen_hunt_free(struct gen_hunt *h);
 
 /* ------------------------------------------------------------------ wire (gen_wire.c) */
 

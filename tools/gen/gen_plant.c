@@ -34,6 +34,7 @@
 
 #include "core/err.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -984,9 +985,16 @@ static EVP_PKEY *plant_key(struct world *w)
 static int add_rdns(X509_NAME *nm, const char *const (*rdn)[2])
 {
     int ok = 1;
-    for (int i = 0; ok && i < GEN_CERT_RDNS && rdn[i][0]; i++)
-        ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], MBSTRING_ASC,
-                                        (const unsigned char *)rdn[i][1], -1, -1, 0);
+    for (int i = 0; ok && i < GEN_CERT_RDNS && rdn[i][0]; i++) {
+        const unsigned char *v = (const unsigned char *)rdn[i][1];
+        ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], MBSTRING_ASC, v, -1, -1, 0);
+        if (!ok) {
+            /* Outside the attribute's constraints (C=Earth is not two letters): as is,
+             * the way tools that do not check write it. */
+            ERR_clear_error();
+            ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], V_ASN1_PRINTABLESTRING, v, -1, -1, 0);
+        }
+    }
     return ok;
 }
 
@@ -1085,24 +1093,21 @@ static int rsa_sign(EVP_PKEY *key, const uint8_t *tbs, size_t n, uint8_t *sig, s
  * server: ChangeCipherSpec | Finished
  * client: application_data; server: application_data
  */
-int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
-                     const struct gen_cert *pc, const char *sni, const struct gen_tls_hello *h,
-                     const struct gen_tls_shello *sh, const uint32_t (*app)[2], size_t napp)
+/* ClientHello record (RFC 5246 §7.4.1.2) of shape h; sid: a session to resume, or NULL. */
+static void client_hello(struct gen_bb *b, struct rng *r, const struct gen_tls_hello *h,
+                         const char *sni, const uint8_t *sid, uint8_t crand[32])
 {
-    struct gen_bb *b = &sc->data;
-    uint8_t crand[32], srand[32], tbs[64 + 4 + 32], sig[512];
-    size_t sig_len = sizeof(sig), rec, hs;
-    EVP_PKEY *key = plant_key(w);
-    if (!key)
-        return KS_ENOMEM;
-
-    gen_script_begin(sc);
-    rec = rec_begin(b, 0x16, 0x0301);
-    hs = hs_begin(b, 1);
+    size_t rec = rec_begin(b, 0x16, 0x0301);
+    size_t hs = hs_begin(b, 1);
     gen_bb_u16(b, 0x0303);
     gen_rng_fill(r, crand, 32);
     gen_bb_put(b, crand, 32);
-    gen_bb_u8(b, 0); /* no session id: a fresh handshake */
+    if (sid) {
+        gen_bb_u8(b, 32);
+        gen_bb_put(b, sid, 32);
+    } else {
+        gen_bb_u8(b, 0); /* no session id: a fresh handshake */
+    }
     gen_bb_u16(b, (uint32_t)(2 * h->nsuites));
     for (size_t i = 0; i < h->nsuites; i++)
         gen_bb_u16(b, h->suites[i]);
@@ -1115,25 +1120,110 @@ int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
     gen_bb_patch(b, ext_at, 2, b->len - ext_at - 2, 0);
     hs_end(b, hs);
     rec_end(b, rec);
-    gen_script_end(sc, 0);
+}
 
-    gen_script_begin(sc);
-    rec = rec_begin(b, 0x16, 0x0303);
-    hs = hs_begin(b, 2);
+/* ServerHello record (§7.4.1.3): session id sid, or 32 random bytes when NULL. */
+static void server_hello(struct gen_bb *b, struct rng *r, const struct gen_tls_shello *sh,
+                         const uint8_t *sid, uint8_t srand[32])
+{
+    size_t rec = rec_begin(b, 0x16, 0x0303);
+    size_t hs = hs_begin(b, 2);
     gen_bb_u16(b, 0x0303);
     gen_rng_fill(r, srand, 32);
     gen_bb_put(b, srand, 32);
     gen_bb_u8(b, 32);
-    gen_bb_rand(b, r, 32);
+    if (sid)
+        gen_bb_put(b, sid, 32);
+    else
+        gen_bb_rand(b, r, 32);
     gen_bb_u16(b, sh->suite);
     gen_bb_u8(b, 0);
-    ext_at = b->len;
+    size_t ext_at = b->len;
     gen_bb_u16(b, 0);
     for (size_t i = 0; i < sh->nexts; i++)
         sh_ext(b, sh->exts[i]);
     gen_bb_patch(b, ext_at, 2, b->len - ext_at - 2, 0);
     hs_end(b, hs);
     rec_end(b, rec);
+}
+
+static const uint8_t tls_ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+
+/* ChangeCipherSpec and the encrypted Finished (AES-GCM: 8 + 16 + 16 bytes). */
+static void ccs_finished(struct gen_bb *b, struct rng *r)
+{
+    gen_bb_put(b, tls_ccs, 6);
+    size_t rec = rec_begin(b, 0x16, 0x0303);
+    gen_bb_rand(b, r, 40);
+    rec_end(b, rec);
+}
+
+/* app[k]: one application_data record each way per exchange. */
+static void app_records(struct gen_script *sc, struct rng *r, const uint32_t (*app)[2], size_t from,
+                        size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    for (size_t k = from; k < napp; k++) {
+        for (int dir = 0; dir < 2; dir++) {
+            gen_script_begin(sc);
+            size_t rec = rec_begin(b, 0x17, 0x0303);
+            gen_bb_rand(b, r, app[k][dir]);
+            rec_end(b, rec);
+            gen_script_end(sc, dir);
+        }
+    }
+}
+
+int gen_tls12_resume(struct gen_script *sc, struct rng *r, const char *sni,
+                     const struct gen_tls_hello *h, const struct gen_tls_shello *sh,
+                     const uint8_t sid[32], const uint32_t (*app)[2], size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    uint8_t crand[32], srand[32];
+    if (!napp)
+        return KS_EINVAL;
+    gen_script_begin(sc);
+    client_hello(b, r, h, sni, sid, crand);
+    gen_script_end(sc, 0);
+    gen_script_begin(sc);
+    server_hello(b, r, sh, sid, srand);
+    ccs_finished(b, r);
+    gen_script_end(sc, 1);
+    /* RFC 5246 §7.3: in the abbreviated handshake the client finishes second and sends its
+     * first application data right behind its Finished. */
+    gen_script_begin(sc);
+    ccs_finished(b, r);
+    size_t rec = rec_begin(b, 0x17, 0x0303);
+    gen_bb_rand(b, r, app[0][0]);
+    rec_end(b, rec);
+    gen_script_end(sc, 0);
+    gen_script_begin(sc);
+    rec = rec_begin(b, 0x17, 0x0303);
+    gen_bb_rand(b, r, app[0][1]);
+    rec_end(b, rec);
+    gen_script_end(sc, 1);
+    app_records(sc, r, app, 1, napp);
+    return 0;
+}
+
+int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
+                     const struct gen_cert *pc, const char *sni, const struct gen_tls_hello *h,
+                     const struct gen_tls_shello *sh, const uint8_t *sid, const uint32_t (*app)[2],
+                     size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    uint8_t crand[32], srand[32], tbs[64 + 4 + 32], sig[512];
+    size_t sig_len = sizeof(sig), rec, hs;
+    EVP_PKEY *key = plant_key(w);
+    if (!key)
+        return KS_ENOMEM;
+
+    gen_script_begin(sc);
+    client_hello(b, r, h, sni, NULL, crand);
+    gen_script_end(sc, 0);
+
+    gen_script_begin(sc);
+    server_hello(b, r, sh, sid, srand);
     /* Certificate (§7.4.2): certificate_list<3> of ASN.1Cert<3>. */
     rec = rec_begin(b, 0x16, 0x0303);
     hs = hs_begin(b, 11);
@@ -1165,7 +1255,6 @@ int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
     rec_end(b, rec);
     gen_script_end(sc, 1);
 
-    static const uint8_t ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
     gen_script_begin(sc);
     rec = rec_begin(b, 0x16, 0x0303);
     hs = hs_begin(b, 16); /* ClientKeyExchange: ECPoint<1> */
@@ -1173,27 +1262,12 @@ int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
     gen_bb_rand(b, r, 32);
     hs_end(b, hs);
     rec_end(b, rec);
-    gen_bb_put(b, ccs, 6);
-    rec = rec_begin(b, 0x16, 0x0303); /* Finished under AES-128-GCM: 8 + 16 + 16 bytes */
-    gen_bb_rand(b, r, 40);
-    rec_end(b, rec);
+    ccs_finished(b, r);
     gen_script_end(sc, 0);
     gen_script_begin(sc);
-    gen_bb_put(b, ccs, 6);
-    rec = rec_begin(b, 0x16, 0x0303);
-    gen_bb_rand(b, r, 40);
-    rec_end(b, rec);
+    ccs_finished(b, r);
     gen_script_end(sc, 1);
-
-    for (size_t k = 0; k < napp; k++) {
-        for (int dir = 0; dir < 2; dir++) {
-            gen_script_begin(sc);
-            rec = rec_begin(b, 0x17, 0x0303);
-            gen_bb_rand(b, r, app[k][dir]);
-            rec_end(b, rec);
-            gen_script_end(sc, dir);
-        }
-    }
+    app_records(sc, r, app, 0, napp);
     return 0;
 }
 
@@ -1246,7 +1320,7 @@ static struct gen_script *plant_tls(struct world *w, struct rng *r)
         return NULL;
     plant_host(&sc->srv, r, v4, "secure.example.net", 0, OS_LINUX);
     if (make_cert(w, r, sc->srv.name, &pc) ||
-        gen_tls12_script(sc, w, r, &pc, sc->srv.name, &gen_tls_chrome, &plant_shello, app, 1))
+        gen_tls12_script(sc, w, r, &pc, sc->srv.name, &gen_tls_chrome, &plant_shello, NULL, app, 1))
         sc->data.err = KS_EFORMAT;
     else
         tls_truth(sc, &pc);

@@ -733,6 +733,25 @@ void gen_smb_close(struct gen_smb *m, const uint8_t fid[16])
     close_req(m, fid);
 }
 
+int gen_ntlm_triple(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                    const char *domain, const char *workstation, struct gen_bb out[3])
+{
+    struct gen_smb m;
+    struct gen_bb info = {0};
+    memset(&m, 0, sizeof(m));
+    m.sc = sc;
+    m.b = &sc->data;
+    m.r = r;
+    m.filetime = (uint64_t)(t / 100) + FILETIME_EPOCH;
+    ntlm_negotiate(&out[0]);
+    ntlm_target_info(&m, &info, domain);
+    ntlm_challenge(&m, &out[1], &info, domain);
+    ntlm_authenticate(&m, &out[2], &info, user, domain, workstation);
+    int err = info.err || out[0].err || out[1].err || out[2].err;
+    gen_bb_free(&info);
+    return err ? KS_ENOMEM : 0;
+}
+
 int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
                    const char *domain, const char *workstation)
 {
