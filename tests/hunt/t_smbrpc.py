@@ -1,0 +1,143 @@
+"""Hunts psexec (KH-0010), remote-exec (KH-0011) and collection (KH-0014).
+
+Real captures (../shared/attacks): PsExec must rank first in psexec, the RPC endpoint-mapper
+scan must be surfaced by remote-exec.  Generated hunt scenario: each planted threat ranks first
+in its hunt (or first for its technique) and the benign look-alikes rank below it or not at all.
+"""
+import json
+
+from run import Skip, rank_of
+
+PSEXEC = "LM_psexec_smb_dcerpc_epm_svcctl.pcapng"
+EPM = "discovery_scan_dcerpc_endpoint_mapper.pcapng"
+
+
+def pair(src, dst):
+    return lambda r: r.get("source", {}).get("ip") == src and \
+        r.get("destination", {}).get("ip") == dst
+
+
+def assert_evidence_real(env, store, r):
+    """Every evidence id of r is a stored session."""
+    ids = r["event"]["id"]
+    assert ids, r
+    for i in ids:
+        p = env.run("query", "--store", store, "--json", "event.id == %s" % i)
+        rows = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+        assert rows and rows[0]["event"]["id"] == i, (i, p.stdout[:200])
+
+
+def test_psexec_real_capture(env):
+    store = env.attack_store(PSEXEC)
+    res, run = env.hunt(store, "psexec")
+    assert rank_of(res, pair("172.16.66.1", "172.16.66.36")) == 1, res
+    r = res[0]
+    h = r["hunt"]
+    # create + start + executable on ADMIN$ + PsExec pipes, with the stubs sealed
+    assert h["score"] >= 0.85, h
+    for word in ("CreateServiceWOW64W", "StartServiceW", "PSEXESVC.exe", "ADMIN$", "sealed"):
+        assert word in h["explanation"], (word, h["explanation"])
+    assert "PSEXESVC" in r["konseki"]["detail"] and "3B\\backdoor" in r["konseki"]["detail"], r
+    # the svcctl session (TCP 49688) comes first, then the SMB session with the file and pipes
+    assert len(r["event"]["id"]) == 2 and h["sessions"] == 2, r
+    assert_evidence_real(env, store, r)
+    assert set(r["threat"]["technique"]["id"]) >= {"T1569.002", "T1021.002", "T1543.003"}, r
+    assert run["hunt"]["run"]["coverage"]["missing"] == "", run
+
+
+def test_psexec_threshold(env):
+    store = env.attack_store(PSEXEC)
+    # raising min_score above the pair's score removes it: the threshold is applied
+    res, _ = env.hunt(store, "psexec", "--param", "min_score=0.95")
+    assert res == [], res
+    # without the pipe and executable patterns only the service signals remain (0.64)
+    res, _ = env.hunt(store, "psexec", "--param", "pipes=nomatch", "--param", "exts=*.nomatch")
+    assert len(res) == 1 and 0.6 < res[0]["hunt"]["score"] < 0.7, res
+    assert "PSEXESVC.exe" not in res[0]["hunt"]["explanation"], res
+
+
+def test_remote_exec_epm_scan_real_capture(env):
+    store = env.attack_store(EPM)
+    res, _ = env.hunt(store, "remote-exec")
+    assert rank_of(res, pair("10.0.2.17", "10.0.2.18")) == 1, res
+    r = res[0]
+    assert "349 ept_lookup" in r["hunt"]["explanation"], r
+    assert r["threat"]["technique"]["id"] == ["T1046"], r
+    assert r["hunt"]["score"] >= 0.8, r
+    assert_evidence_real(env, store, r)
+    # below min_lookups it is not an enumeration
+    res, _ = env.hunt(store, "remote-exec", "--param", "min_lookups=400")
+    assert res == [], res
+
+
+def test_cross_captures_stay_quiet(env):
+    # PsExec's single ept_map is what every RPC client does: not an enumeration
+    res, _ = env.hunt(env.attack_store(PSEXEC), "remote-exec")
+    assert res == [], res
+    res, _ = env.hunt(env.attack_store(EPM), "psexec")
+    assert res == [], res
+    for f in (PSEXEC, EPM):
+        res, _ = env.hunt(env.attack_store(f), "collection")
+        assert res == [], res
+
+
+def test_bad_params(env):
+    store = env.attack_store(PSEXEC)
+    for hunt, param, msg in (("collection", "bucket=7m", "divisor of a day"),
+                             ("remote-exec", "dcs=bogus", "not an address"),
+                             ("remote-exec", "winrm_ports=1,2,3,4,5", "up to 4 ports")):
+        p = env.run("hunt", "run", hunt, "--store", store, "--param", param, check=False)
+        assert p.returncode == 1 and msg in p.stderr, (hunt, param, p.returncode, p.stderr)
+
+
+# ---------------------------------------------------------------- generated hunt scenario
+
+def planted(env, hunt):
+    t = env.truth(hunt, threat=True)
+    if not t:
+        raise Skip("the hunt scenario plants nothing for %s" % hunt)
+    return t
+
+
+def benign(env, hunt):
+    return env.truth(hunt, threat=False)
+
+
+def truth_pred(t):
+    src, dst = t.get("src"), t.get("dst")
+    return lambda r: (not src or r.get("source", {}).get("ip") == src) and \
+        (not dst or r.get("destination", {}).get("ip") == dst)
+
+
+def check_ranked_first(env, hunt, pick=None):
+    store, _ = env.hunt_store()
+    res, _ = env.hunt(store, hunt)
+    threats = planted(env, hunt)
+    ranks = []
+    for t in threats:
+        rk = rank_of(res, truth_pred(t))
+        assert rk is not None, (hunt, t, [x["hunt"]["explanation"] for x in res[:5]])
+        ranks.append(rk)
+    # the planted threats are the top results (one per planted threat)
+    assert sorted(ranks) == list(range(1, len(ranks) + 1)), (hunt, ranks)
+    worst = max(res[rk - 1]["hunt"]["score"] for rk in ranks)
+    for b in benign(env, hunt):
+        rk = rank_of(res, truth_pred(b))
+        assert rk is None or res[rk - 1]["hunt"]["score"] < worst, (hunt, b, rk)
+    for rk in ranks:
+        assert_evidence_real(env, store, res[rk - 1])
+    return res, ranks
+
+
+def test_psexec_generated(env):
+    check_ranked_first(env, "psexec")
+
+
+def test_remote_exec_generated(env):
+    check_ranked_first(env, "remote-exec")
+
+
+def test_collection_generated(env):
+    res, ranks = check_ranked_first(env, "collection")
+    r = res[ranks[0] - 1]
+    assert "files" in r["hunt"]["explanation"], r
