@@ -25,9 +25,13 @@
  *           n >= min_lookups, score 0.95 * n / (n + lookup_half).  A Windows client resolves
  *           one endpoint with one ept_map; rpcdump-style tools walk the whole table.
  *
- * Score of a result = the weight of its strongest operation, raised a little by repetition:
- * w + (1 - w) * 0.2 * calls / (calls + 20), so ten scheduled tasks rank above one; results
- * below min_score are not emitted.  DCE-RPC stubs sealed at packet privacy still show the
+ * Score of a result: s = w + (1 - w) * 0.2 * calls / (calls + 20) from the weight w of its
+ * strongest operation (ten scheduled tasks rank above one; epm's score is its own); then
+ * corroboration: every other technique of weight >= 0.5 on the same client-target pair gives
+ * s = 1 - 0.75 (1 - s) (one host using WinRM, a task and DCSync on a DC is one intrusion);
+ * then routine: s / (1 + 0.5 (days - 1)) over the day files that show it (an admin host using
+ * WinRM every day is administration, an intruder's use is recent).  Results below min_score
+ * are not emitted.  DCE-RPC stubs sealed at packet privacy still show the
  * interface (bind) and operation (opnum); the task path, job command and service details are
  * then unknown.
  *
@@ -160,12 +164,16 @@ struct rx_ent {
     uint64_t ids[HUNT_MAX_EVIDENCE];
     unsigned nids;
     int64_t first_ns, last_ns;
-    int merged; /* a DCOM entry folded into its pair's WMI entry */
+    int last_day;   /* YYYYMMDD of the last day file that showed it */
+    unsigned ndays; /* day files that showed it */
+    int merged;     /* a DCOM entry folded into its pair's WMI entry */
 };
 
 struct rx {
     struct hunt_ctx *ctx;
     struct hunt_map ents, servers; /* servers: address → 1 (88 answered) | 2 (389 answered) */
+    struct hunt_map pairs;         /* client+target → techniques of weight >= 0.5 (bits) */
+    int day;                       /* the day file being read */
     struct hunt_zones *dcs;        /* NULL = auto */
     int ports[4];
     double min_lookups, lookup_half;
@@ -186,8 +194,12 @@ static struct rx_ent *ent_get(struct rx *rx, const void *src, const void *dst, i
     return e;
 }
 
-static void ent_session(struct rx_ent *e, uint64_t id, int64_t f, int64_t l)
+static void ent_session(struct rx *rx, struct rx_ent *e, uint64_t id, int64_t f, int64_t l)
 {
+    if (e->last_day != rx->day) {
+        e->last_day = rx->day;
+        e->ndays++;
+    }
     if (e->last_id != id || !e->sessions) {
         e->sessions++;
         e->last_id = id;
@@ -252,7 +264,7 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (!e)
             continue; /* over the cap: counted in ents.refused */
         uint64_t id = (uint64_t)sqlite3_column_int64(s, 0);
-        ent_session(e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
+        ent_session(rx, e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
         if (tech == T_EPM)
             e->lookups += calls;
         ent_op(e, w, op, id, calls);
@@ -323,7 +335,7 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (!e)
             continue;
         uint64_t id = (uint64_t)sqlite3_column_int64(s, 0);
-        ent_session(e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
+        ent_session(rx, e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
         ent_op(e, w, op, id, posts > 0 ? (uint64_t)posts : 1);
         if (ua && (!e->extra[0] || w >= 0.85))
             snprintf(e->extra, sizeof e->extra, "user agent %s", ua);
@@ -362,8 +374,8 @@ static int rx_servers(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
 
 static int rx_day(void *arg, int day, void *dbp)
 {
-    (void)day;
     struct rx *rx = arg;
+    rx->day = day;
     int64_t lo, hi;
     hunt_range(rx->ctx, &lo, &hi);
     int rc = rx_rpc(rx, dbp, lo, hi);
@@ -413,6 +425,8 @@ static int rx_fold(void *arg, const void *key, size_t klen, void *value)
     }
     w->sessions += d->sessions;
     w->calls += d->calls;
+    if (d->ndays > w->ndays)
+        w->ndays = d->ndays;
     hsr_words_merge(w->ops, sizeof w->ops, d->ops);
     if (d->first_ns && (!w->first_ns || d->first_ns < w->first_ns))
         w->first_ns = d->first_ns;
@@ -427,25 +441,57 @@ struct emit_arg {
     unsigned ndc;
 };
 
+double hsr_rx_score(double w, uint64_t calls, unsigned others, unsigned ndays)
+{
+    double s = w + (1 - w) * 0.2 * hunt_squash((double)calls, 20);
+    for (unsigned i = 0; i < others; i++)
+        s = 1 - (1 - s) * 0.75;
+    return s / (1 + 0.5 * (ndays > 1 ? ndays - 1 : 0));
+}
+
+/* The weight of an entry as a result, or -1 when it is none (see the header comment). */
+static double ent_weight(struct rx *rx, const struct rx_ent *e)
+{
+    if (e->merged)
+        return -1;
+    if (e->tech == T_DCSYNC && is_dc(rx, e->src))
+        return -1; /* one DC replicating from another */
+    if (e->tech != T_EPM)
+        return e->w;
+    if ((double)e->lookups < rx->min_lookups)
+        return -1;
+    return 0.95 * hunt_squash((double)e->lookups, rx->lookup_half);
+}
+
+/* Which techniques of weight >= 0.5 each client-target pair shows (corroboration). */
+static int rx_mark(void *arg, const void *key, size_t klen, void *value)
+{
+    (void)klen;
+    struct rx *rx = arg;
+    struct rx_ent *e = value;
+    if (ent_weight(rx, e) < 0.5)
+        return 0;
+    unsigned *bits = hunt_map_get(&rx->pairs, key, 32, 1);
+    if (bits)
+        *bits |= 1u << e->tech;
+    return 0;
+}
+
 static int rx_emit(void *arg, const void *key, size_t klen, void *value)
 {
-    (void)key;
     (void)klen;
     struct emit_arg *ea = arg;
     struct rx *rx = ea->rx;
     struct rx_ent *e = value;
-    if (e->merged)
+    double w = ent_weight(rx, e);
+    if (w < 0)
         return 0;
+    unsigned *bits = hunt_map_get(&rx->pairs, key, 32, 0), others = 0;
+    for (int t = 0; bits && t < T__N; t++)
+        others += t != e->tech && (*bits & 1u << t);
     struct hunt_result r = {0};
-    double w = e->w;
-    if (e->tech == T_EPM) {
-        if ((double)e->lookups < rx->min_lookups)
-            return 0;
-        w = 0.95 * hunt_squash((double)e->lookups, rx->lookup_half);
-    }
-    if (e->tech == T_DCSYNC && is_dc(rx, e->src))
-        return 0; /* one DC replicating from another */
-    r.score = e->tech == T_EPM ? w : w + (1 - w) * 0.2 * hunt_squash((double)e->calls, 20);
+    r.score = e->tech == T_EPM ? w / (1 + 0.5 * (e->ndays > 1 ? e->ndays - 1 : 0))
+                               : hsr_rx_score(w, e->calls, others, e->ndays);
     if (r.score < hunt_num(rx->ctx, "min_score"))
         return 0;
     hunt_addr(e->src, 16, r.src, sizeof r.src);
@@ -467,8 +513,13 @@ static int rx_emit(void *arg, const void *key, size_t klen, void *value)
                         : "no domain controller identified in the range (param dcs)");
     if (e->extra[0])
         hsr_put(r.explain, sizeof r.explain, &o, "; %s", e->extra);
-    hsr_put(r.explain, sizeof r.explain, &o, "; %" PRIu64 " session%s", e->sessions,
-            e->sessions == 1 ? "" : "s");
+    if (others)
+        hsr_put(r.explain, sizeof r.explain, &o, "; with %u other technique%s on this target",
+                others, others == 1 ? "" : "s");
+    hsr_put(r.explain, sizeof r.explain, &o, "; %" PRIu64 " session%s on %u day%s", e->sessions,
+            e->sessions == 1 ? "" : "s", e->ndays, e->ndays == 1 ? "" : "s");
+    if (e->ndays > 1)
+        hsr_put(r.explain, sizeof r.explain, &o, " (routine use lowers the score)");
     size_t d = 0;
     hsr_put(r.detail, sizeof r.detail, &d, "%s: %s", techs[e->tech].name, e->best);
     if (e->extra[0])
@@ -527,6 +578,7 @@ static int remoteexec_run(struct hunt_ctx *ctx)
     }
     hunt_map_init(&rx.ents, sizeof(struct rx_ent), (size_t)hunt_num(ctx, "max_keys"));
     hunt_map_init(&rx.servers, sizeof(int), (size_t)hunt_num(ctx, "max_keys"));
+    hunt_map_init(&rx.pairs, sizeof(unsigned), (size_t)hunt_num(ctx, "max_keys"));
     rc = hunt_days(ctx, rx_day, &rx);
     struct emit_arg ea = {.rx = &rx};
     if (!rc && rx.dcs)
@@ -536,14 +588,17 @@ static int remoteexec_run(struct hunt_ctx *ctx)
     if (!rc)
         rc = hunt_map_each(&rx.ents, rx_fold, &rx);
     if (!rc)
+        rc = hunt_map_each(&rx.ents, rx_mark, &rx);
+    if (!rc)
         rc = hunt_map_each(&rx.ents, rx_emit, &ea);
-    if (!rc && (rx.ents.refused || rx.servers.refused))
+    if (!rc && (rx.ents.refused || rx.servers.refused || rx.pairs.refused))
         rc = hunt_fail(ctx, KS_ELIMIT,
                        "more than %.0f client-target-technique entries or servers: raise "
                        "max_keys or narrow --since/--until",
                        hunt_num(ctx, "max_keys"));
     hunt_map_release(&rx.ents);
     hunt_map_release(&rx.servers);
+    hunt_map_release(&rx.pairs);
     free(rx.dcs);
     return rc;
 }

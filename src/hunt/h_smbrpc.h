@@ -78,6 +78,9 @@ double hsr_psexec_score(unsigned bits);
  * the weight of op (0 for endpoint-mapper calls, which are scored by their number).
  */
 double hsr_rx_classify(const char *uuid, const char *op, int *tech);
+/* remote-exec's score of a result (h_remoteexec.c): the strongest weight w, calls in all,
+   other techniques on the same pair, day files showing it. */
+double hsr_rx_score(double w, uint64_t calls, unsigned others, unsigned ndays);
 
 /* collection's score of a window rf times its files baseline and rb times its bytes
    baseline (h_collection.c). */

@@ -157,3 +157,18 @@ TEST(hunt_smbrpc_collection_score)
     ASSERT_TRUE(fabs(hsr_collection_score(10, 10, 10) - 0.5) < 1e-9);
     ASSERT_TRUE(hsr_collection_score(1e9, 1e9, 10) <= 1);
 }
+
+TEST(hunt_smbrpc_rx_score)
+{
+    /* One call: the weight, barely raised; more calls raise it, never past 1. */
+    double one = hsr_rx_score(0.7, 1, 0, 1);
+    ASSERT_TRUE(one > 0.7 && one < 0.72);
+    ASSERT_TRUE(hsr_rx_score(0.7, 100, 0, 1) > one);
+    ASSERT_TRUE(hsr_rx_score(0.7, 100, 0, 1) < 0.77);
+    /* Two other techniques on the same target: 1 - 0.3 * 0.75^2 from 0.7. */
+    ASSERT_TRUE(fabs(hsr_rx_score(0.7, 0, 2, 1) - (1 - 0.3 * 0.5625)) < 1e-9);
+    /* WinRM from a workstation once outranks an admin host's daily WinRM with many calls. */
+    ASSERT_TRUE(hsr_rx_score(0.7, 4, 0, 1) > hsr_rx_score(0.7, 60, 0, 3));
+    ASSERT_TRUE(fabs(hsr_rx_score(0.7, 0, 0, 3) - 0.35) < 1e-9);
+    ASSERT_TRUE(hsr_rx_score(0.95, 1000, 6, 1) <= 1);
+}
