@@ -92,9 +92,10 @@ static int co_evidence(struct co *co, sqlite3 *db, struct co_cand *c, int64_t lo
         "  AND json_extract(r.json, '$.smb.share_type') = 'disk'"
         "  AND json_extract(r.json, '$.smb.file.bytes_read') > 0"
         " GROUP BY s.id ORDER BY br DESC, s.id LIMIT ?6";
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(co->ctx, KS_ESQL, "collection: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(co->ctx, db, sql, &s, "collection");
+    if (rc)
+        return rc;
     int64_t w0 = c->bucket * co->bucket_ns, w1 = w0 + co->bucket_ns - 1;
     sqlite3_bind_blob(s, 1, c->src, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, 2, c->dst, 16, SQLITE_STATIC);
@@ -106,10 +107,7 @@ static int co_evidence(struct co *co, sqlite3 *db, struct co_cand *c, int64_t lo
     while ((st = sqlite3_step(s)) == SQLITE_ROW)
         if (c->nids < HUNT_MAX_EVIDENCE)
             c->ids[c->nids++] = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(co->ctx, KS_ESQL, "collection: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(co->ctx, db, s, st, "collection");
 }
 
 static int co_day(void *arg, int day, void *dbp)
@@ -133,9 +131,10 @@ static int co_day(void *arg, int day, void *dbp)
         "  AND json_extract(r.json, '$.smb.share_type') = 'disk'"
         "  AND json_extract(r.json, '$.smb.file.bytes_read') > 0"
         " GROUP BY s.src_ip, s.dst_ip, share, b";
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(co->ctx, KS_ESQL, "collection: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(co->ctx, db, sql, &s, "collection");
+    if (rc)
+        return rc;
     int64_t lo, hi;
     hunt_range(co->ctx, &lo, &hi);
     sqlite3_bind_int64(s, 1, lo);
@@ -143,7 +142,7 @@ static int co_day(void *arg, int day, void *dbp)
     sqlite3_bind_int64(s, 3, pid);
     sqlite3_bind_int64(s, 4, co->bucket_ns);
     size_t first_new = co->ncands;
-    int st, rc = 0;
+    int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(s, 0) != 16 || sqlite3_column_bytes(s, 1) != 16)
             continue;
@@ -189,11 +188,11 @@ static int co_day(void *arg, int day, void *dbp)
             snprintf(c->user, sizeof c->user, "%s%s%s", d ? (const char *)d : "", d ? "\\" : "",
                      (const char *)u);
     }
-    sqlite3_finalize(s);
-    if (rc)
+    if (rc) {
+        sqlite3_finalize(s);
         return rc;
-    if (st != SQLITE_DONE)
-        return hunt_fail(co->ctx, KS_ESQL, "collection: %s", sqlite3_errmsg(db));
+    }
+    rc = hsr_finish(co->ctx, db, s, st, "collection");
     for (size_t i = first_new; i < co->ncands && !rc; i++)
         rc = co_evidence(co, db, &co->cands[i], lo, hi);
     return rc;

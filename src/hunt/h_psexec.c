@@ -132,9 +132,10 @@ static int pe_day(void *arg, int day, void *dbp)
         "                        OR hsr_match(?6, json_extract(r.json, '$.file.name')))))"
         " ORDER BY s.id";
 #undef PE_OPS
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(pe->ctx, KS_ESQL, "psexec: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(pe->ctx, db, sql, &s, "psexec");
+    if (rc)
+        return rc;
     int64_t lo, hi;
     hunt_range(pe->ctx, &lo, &hi);
     sqlite3_bind_int64(s, 1, lo);
@@ -226,10 +227,7 @@ static int pe_day(void *arg, int day, void *dbp)
         copy_once(p->exe_share, sizeof p->exe_share,
                   (const unsigned char *)(share ? hsr_basename(share) : ""));
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(pe->ctx, KS_ESQL, "psexec: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(pe->ctx, db, s, st, "psexec");
 }
 
 static int pe_emit(void *arg, const void *key, size_t klen, void *value)

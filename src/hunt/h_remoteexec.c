@@ -239,9 +239,10 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         " JOIN records r ON r.id = s.id AND r.piece = s.piece"
         " WHERE s.first_ns BETWEEN ?1 AND ?2 AND r.type = 'dcerpc' AND u IN " RX_UUIDS
         " GROUP BY s.id, u, op ORDER BY s.id";
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(rx->ctx, db, sql, &s, "remote-exec");
+    if (rc)
+        return rc;
     sqlite3_bind_int64(s, 1, lo);
     sqlite3_bind_int64(s, 2, hi);
     sqlite3_bind_int64(s, 3, pid);
@@ -272,10 +273,7 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (x && !e->extra[0])
             snprintf(e->extra, sizeof e->extra, "%s", (const char *)x);
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
@@ -298,9 +296,10 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         "    AND lower(json_extract(r.json, '$.url.path')) LIKE '/wsman%' LIMIT 1)"
         " FROM cand JOIN sessions s ON s.id = cand.id WHERE s.first_ns BETWEEN ?1 AND ?2"
         " ORDER BY s.id";
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(rx->ctx, db, sql, &s, "remote-exec");
+    if (rc)
+        return rc;
     sqlite3_bind_int64(s, 1, lo);
     sqlite3_bind_int64(s, 2, hi);
     sqlite3_bind_int64(s, 3, hsr_pid(db, "url.path"));
@@ -340,22 +339,20 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (ua && (!e->extra[0] || w >= 0.85))
             snprintf(e->extra, sizeof e->extra, "user agent %s", ua);
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 /* Servers that answered Kerberos (88) and LDAP (389): domain controllers, for dcs = auto. */
 static int rx_servers(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT dst_ip, dst_port FROM sessions WHERE dst_port IN (88, 389)"
-                           " AND dst_pkts > 0 AND first_ns BETWEEN ?1 AND ?2"
-                           " GROUP BY dst_ip, dst_port",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = hsr_prepare(rx->ctx, db,
+                         "SELECT dst_ip, dst_port FROM sessions WHERE dst_port IN (88, 389)"
+                         " AND dst_pkts > 0 AND first_ns BETWEEN ?1 AND ?2"
+                         " GROUP BY dst_ip, dst_port",
+                         &s, "remote-exec");
+    if (rc)
+        return rc;
     sqlite3_bind_int64(s, 1, lo);
     sqlite3_bind_int64(s, 2, hi);
     int st;
@@ -366,10 +363,7 @@ static int rx_servers(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (f)
             *f |= sqlite3_column_int(s, 1) == 88 ? 1 : 2;
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(rx->ctx, KS_ESQL, "remote-exec: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 static int rx_day(void *arg, int day, void *dbp)

@@ -1,5 +1,6 @@
 /* h_smbrpc.c — helpers of the SMB / DCE-RPC hunts (h_smbrpc.h). */
 #include "hunt/h_smbrpc.h"
+#include "hunt/hunt.h"
 
 #include "core/err.h"
 
@@ -195,6 +196,24 @@ int hsr_sql_register(void *dbp)
                                    sql_match, NULL, NULL, NULL) != SQLITE_OK)
         return KS_ESQL;
     return 0;
+}
+
+int hsr_prepare(struct hunt_ctx *ctx, sqlite3 *db, const char *sql, sqlite3_stmt **s,
+                const char *who)
+{
+    *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
+        return hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
+    return 0;
+}
+
+int hsr_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *s, int st, const char *who)
+{
+    int rc = 0;
+    if (st != SQLITE_DONE)
+        rc = hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    return rc;
 }
 
 int64_t hsr_pid(void *dbp, const char *path)

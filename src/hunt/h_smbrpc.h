@@ -9,8 +9,11 @@
 #ifndef KONSEKI_HUNT_H_SMBRPC_H
 #define KONSEKI_HUNT_H_SMBRPC_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct hunt_ctx;
 
 /*
  * Does s match pattern p, ASCII case-insensitively?  '*' matches any run of characters (also
@@ -85,6 +88,12 @@ double hsr_rx_score(double w, uint64_t calls, unsigned others, unsigned ndays);
 /* collection's score of a window rf times its files baseline and rb times its bytes
    baseline (h_collection.c). */
 double hsr_collection_score(double rf, double rb, double half);
+
+/* Prepare sql on db; when SQLite refuses, the run fails with "who: <SQLite's message>". */
+int hsr_prepare(struct hunt_ctx *ctx, sqlite3 *db, const char *sql, sqlite3_stmt **s,
+                const char *who);
+/* Finalize s after its last step returned st; the run fails unless st is SQLITE_DONE. */
+int hsr_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *s, int st, const char *who);
 
 /* The pid of a record path in a day file, or -1 when the day file never saw it. */
 int64_t hsr_pid(void *db, const char *path);
