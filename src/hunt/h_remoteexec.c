@@ -212,7 +212,9 @@ static void ent_session(struct rx *rx, struct rx_ent *e, uint64_t id, int64_t f,
         e->last_ns = l;
 }
 
-static void ent_op(struct rx_ent *e, double w, const char *op, uint64_t id, uint64_t calls)
+/* op names the operation for the text; token (no spaces) goes into the list of operations. */
+static void ent_op(struct rx_ent *e, double w, const char *op, const char *token, uint64_t id,
+                   uint64_t calls)
 {
     e->calls += calls;
     if (w > e->w || !e->best[0]) {
@@ -220,7 +222,7 @@ static void ent_op(struct rx_ent *e, double w, const char *op, uint64_t id, uint
         snprintf(e->best, sizeof e->best, "%s", op);
         e->ev_best = id;
     }
-    hsr_words_merge(e->ops, sizeof e->ops, op);
+    hsr_words_merge(e->ops, sizeof e->ops, token);
 }
 
 static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
@@ -268,7 +270,11 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         ent_session(rx, e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
         if (tech == T_EPM)
             e->lookups += calls;
-        ent_op(e, w, op, id, calls);
+        char token[40]; /* "opnum 7" (an operation the parser has no name for) → opnum_7 */
+        snprintf(token, sizeof token, "%s", op);
+        for (char *c = token; *c; c++)
+            *c = *c == ' ' ? '_' : *c;
+        ent_op(e, w, op, token, id, calls);
         const unsigned char *x = sqlite3_column_text(s, 8);
         if (x && !e->extra[0])
             snprintf(e->extra, sizeof e->extra, "%s", (const char *)x);
@@ -315,17 +321,20 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         int64_t posts = sqlite3_column_int64(s, 9);
         const char *ua = (const char *)sqlite3_column_text(s, 10);
         double w;
-        char op[40];
+        char op[40], token[24];
         if (posts > 0) {
             int stock = ua && hsr_glob("*Microsoft WinRM Client*", ua);
             w = stock || !ua ? 0.7 : 0.85;
             snprintf(op, sizeof op, "POST /wsman");
+            snprintf(token, sizeof token, "POST:/wsman");
         } else if (up > 0 && down > 0 && app && strcmp(app, "tls") == 0) {
             w = 0.5;
             snprintf(op, sizeof op, "TLS to port %d", port);
+            snprintf(token, sizeof token, "tls:%d", port);
         } else if (up > 0 && down > 0 && (!app || !app[0])) {
             w = 0.45;
             snprintf(op, sizeof op, "connection to port %d", port);
+            snprintf(token, sizeof token, "tcp:%d", port);
         } else {
             continue; /* refused, unanswered, or something else on the port */
         }
@@ -335,7 +344,7 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
             continue;
         uint64_t id = (uint64_t)sqlite3_column_int64(s, 0);
         ent_session(rx, e, id, sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4));
-        ent_op(e, w, op, id, posts > 0 ? (uint64_t)posts : 1);
+        ent_op(e, w, op, token, id, posts > 0 ? (uint64_t)posts : 1);
         if (ua && (!e->extra[0] || w >= 0.85))
             snprintf(e->extra, sizeof e->extra, "user agent %s", ua);
     }
@@ -498,9 +507,14 @@ static int rx_emit(void *arg, const void *key, size_t klen, void *value)
                 " ept_lookup calls walked the server's RPC endpoint table (a client resolving "
                 "a service needs one ept_map)",
                 e->lookups);
+    else if (e->tech == T_WINRM && !strchr(e->ops, ' '))
+        hsr_put(r.explain, sizeof r.explain, &o, "%" PRIu64 " x %s", e->calls, e->best);
+    else if (e->tech == T_WINRM)
+        hsr_put(r.explain, sizeof r.explain, &o, "%" PRIu64 " exchanges, strongest %s (%s)",
+                e->calls, e->best, e->ops);
     else
-        hsr_put(r.explain, sizeof r.explain, &o, "%s%s, %" PRIu64 " call%s (%s)", e->best,
-                e->tech == T_WINRM ? " requests" : "", e->calls, e->calls == 1 ? "" : "s", e->ops);
+        hsr_put(r.explain, sizeof r.explain, &o, "%s, %" PRIu64 " call%s (%s)", e->best, e->calls,
+                e->calls == 1 ? "" : "s", e->ops);
     if (e->tech == T_DCSYNC)
         hsr_put(r.explain, sizeof r.explain, &o, "; %s",
                 ea->ndc ? "the client is not a domain controller"
