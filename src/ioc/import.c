@@ -592,9 +592,18 @@ static const struct {
     const char *name;
     int type; /* -2: hash, type by length */
 } zeek_types[] = {
-    {"Intel::ADDR", IOC_IP},  {"Intel::SUBNET", IOC_CIDR}, {"Intel::DOMAIN", IOC_DOMAIN},
-    {"Intel::URL", IOC_URL},  {"Intel::EMAIL", IOC_EMAIL}, {"Intel::USER_AGENT", IOC_UA},
-    {"Intel::CERT_HASH", -3}, {"Intel::FILE_HASH", -2},    {"Intel::JA3", IOC_JA3},
+    {"Intel::ADDR", IOC_IP},
+    {"Intel::SUBNET", IOC_CIDR},
+    {"Intel::DOMAIN", IOC_DOMAIN},
+    {"Intel::URL", IOC_URL},
+    {"Intel::EMAIL", IOC_EMAIL},
+    {"Intel::USER_AGENT", IOC_UA},
+    /* Zeek matches SOFTWARE indicators against HTTP User-Agent headers only
+     * (policy/frameworks/intel/seen/http-user-agents.zeek): a user-agent for konseki */
+    {"Intel::SOFTWARE", IOC_UA},
+    {"Intel::CERT_HASH", -3},
+    {"Intel::FILE_HASH", -2},
+    {"Intel::JA3", IOC_JA3},
 };
 
 static void zeek_row(struct imp *im, const char *const *f, const size_t *fl, int nf, int ci, int ct,
@@ -616,7 +625,7 @@ static void zeek_row(struct imp *im, const char *const *f, const size_t *fl, int
         if (strcmp(f[ct], zeek_types[k].name) == 0)
             break;
     if (k == sizeof zeek_types / sizeof zeek_types[0]) {
-        /* Intel::SOFTWARE, USER_NAME, FILE_NAME, PUBKEY_HASH: nothing konseki sees. */
+        /* Intel::USER_NAME, FILE_NAME, PUBKEY_HASH: nothing konseki sees. */
         im->rep->unsupported++;
         imp_problem(im, l->no, "%.40s is not an indicator type konseki matches", f[ct]);
         return;
