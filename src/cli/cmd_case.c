@@ -21,6 +21,7 @@
 #include "query/query.h"
 #include "store/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -933,6 +934,10 @@ static int do_export(struct case_cli *o, int argc, char **argv)
         char *dot = strrchr(stem, '.');
         if (dot && dot != stem)
             *dot = '\0';
+        /* side file and dataset names go into rule options: keep them plain */
+        for (char *p = stem; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+                *p = '_';
         eo.dir = to_stdout ? NULL : dir;
         eo.stem = stem;
         eo.now_ns = ktime_now();
