@@ -52,6 +52,49 @@ static int grow(void **v, size_t *cap, size_t n, size_t sz)
     return 0;
 }
 
+/*
+ * Every row of sql (with ?1 bound to id when bind) into a malloc'd array of elements of size
+ * sz, each filled by fill (0, or an error that stops the read).  On failure release (may be
+ * NULL) gets the rows read so far, and the array is freed.
+ */
+static int read_rows(struct adb *a, const char *sql, int bind, int64_t id, size_t sz,
+                     int (*fill)(sqlite3_stmt *s, void *elem, int64_t id),
+                     void (*release)(void *v, size_t n), void **out, size_t *n)
+{
+    sqlite3_stmt *s = NULL;
+    void *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = 0, st = SQLITE_DONE;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(adb_sqlite(a), sql, -1, &s, NULL) != SQLITE_OK)
+        return sql_fail(a);
+    if (bind)
+        sqlite3_bind_int64(s, 1, id);
+    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+        rc = grow(&v, &cap, cnt, sz);
+        if (rc)
+            break;
+        char *e = (char *)v + cnt * sz;
+        memset(e, 0, sz);
+        cnt++;
+        rc = fill(s, e, id);
+    }
+    if (!rc && st != SQLITE_DONE)
+        rc = KS_ESQL;
+    sqlite3_finalize(s);
+    if (rc) {
+        if (release)
+            release(v, cnt);
+        else
+            free(v);
+        return rc;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- cases */
 
 int case_attack_parse(const char *in, char *out, size_t cap, char *msg, size_t msglen)
@@ -144,32 +187,17 @@ int case_get(struct adb *a, int64_t id, struct case_info *out)
     return rc;
 }
 
+static int case_fill(sqlite3_stmt *s, void *e, int64_t id)
+{
+    (void)id;
+    case_row(s, e);
+    return 0;
+}
+
 int case_list(struct adb *a, struct case_info **out, size_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    struct case_info *v = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc = 0, st;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(adb_sqlite(a), "SELECT " CASE_COLS " FROM cases ORDER BY id", -1, &s,
-                           NULL) != SQLITE_OK)
-        return sql_fail(a);
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = grow((void **)&v, &cap, cnt, sizeof *v);
-        if (!rc)
-            case_row(s, &v[cnt++]);
-    }
-    if (!rc && st != SQLITE_DONE)
-        rc = KS_ESQL;
-    sqlite3_finalize(s);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *n = cnt;
-    return 0;
+    return read_rows(a, "SELECT " CASE_COLS " FROM cases ORDER BY id", 0, 0, sizeof **out,
+                     case_fill, NULL, (void **)out, n);
 }
 
 /* ---------------------------------------------------------------- scope */
@@ -280,55 +308,39 @@ void case_scope_filter(const struct case_scope *s, struct hunt_run *r, size_t *r
 
 /* ---------------------------------------------------------------- runs and results */
 
+static int run_fill(sqlite3_stmt *s, void *e, int64_t id)
+{
+    struct case_run *r = e;
+    (void)id;
+    r->id = sqlite3_column_int64(s, 0);
+    col_copy(r->kind, sizeof r->kind, s, 1);
+    col_copy(r->hunt, sizeof r->hunt, s, 2);
+    col_copy(r->hunt_id, sizeof r->hunt_id, s, 3);
+    col_copy(r->expr, sizeof r->expr, s, 4);
+    r->started_ns = sqlite3_column_int64(s, 5);
+    r->since_ns = sqlite3_column_int64(s, 6);
+    r->until_ns = sqlite3_column_int64(s, 7);
+    r->seconds = sqlite3_column_double(s, 8);
+    r->results = (uint64_t)sqlite3_column_int64(s, 9);
+    r->suppressed = (uint64_t)sqlite3_column_int64(s, 10);
+    col_copy(r->attack, sizeof r->attack, s, 11);
+    r->params = col_dup(s, 12);
+    r->coverage = col_dup(s, 13);
+    return r->params && r->coverage ? 0 : KS_ENOMEM;
+}
+
+static void runs_release(void *v, size_t n)
+{
+    case_runs_free(v, n);
+}
+
 int case_runs(struct adb *a, int64_t id, struct case_run **out, size_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    struct case_run *v = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc = 0, st;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(adb_sqlite(a),
-                           "SELECT id,kind,hunt,coalesce(hunt_id,''),coalesce(expr,''),started_ns,"
-                           "since_ns,until_ns,seconds,results,suppressed,attack,params,coverage"
-                           " FROM runs WHERE case_id=? ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return sql_fail(a);
-    sqlite3_bind_int64(s, 1, id);
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = grow((void **)&v, &cap, cnt, sizeof *v);
-        if (rc)
-            break;
-        struct case_run *r = &v[cnt];
-        memset(r, 0, sizeof *r);
-        r->id = sqlite3_column_int64(s, 0);
-        col_copy(r->kind, sizeof r->kind, s, 1);
-        col_copy(r->hunt, sizeof r->hunt, s, 2);
-        col_copy(r->hunt_id, sizeof r->hunt_id, s, 3);
-        col_copy(r->expr, sizeof r->expr, s, 4);
-        r->started_ns = sqlite3_column_int64(s, 5);
-        r->since_ns = sqlite3_column_int64(s, 6);
-        r->until_ns = sqlite3_column_int64(s, 7);
-        r->seconds = sqlite3_column_double(s, 8);
-        r->results = (uint64_t)sqlite3_column_int64(s, 9);
-        r->suppressed = (uint64_t)sqlite3_column_int64(s, 10);
-        col_copy(r->attack, sizeof r->attack, s, 11);
-        r->params = col_dup(s, 12);
-        r->coverage = col_dup(s, 13);
-        cnt++;
-        if (!r->params || !r->coverage)
-            rc = KS_ENOMEM;
-    }
-    if (!rc && st != SQLITE_DONE)
-        rc = KS_ESQL;
-    sqlite3_finalize(s);
-    if (rc) {
-        case_runs_free(v, cnt);
-        return rc;
-    }
-    *out = v;
-    *n = cnt;
-    return 0;
+    return read_rows(a,
+                     "SELECT id,kind,hunt,coalesce(hunt_id,''),coalesce(expr,''),started_ns,"
+                     "since_ns,until_ns,seconds,results,suppressed,attack,params,coverage"
+                     " FROM runs WHERE case_id=?1 ORDER BY id",
+                     1, id, sizeof **out, run_fill, runs_release, (void **)out, n);
 }
 
 void case_runs_free(struct case_run *v, size_t n)
@@ -356,54 +368,35 @@ static unsigned events_parse(const char *txt, uint64_t *ids, unsigned max)
     return n;
 }
 
+static int result_fill(sqlite3_stmt *s, void *e, int64_t run_id)
+{
+    struct case_result *r = e;
+    r->run_id = run_id;
+    r->rank = (unsigned)sqlite3_column_int(s, 0);
+    r->score = sqlite3_column_double(s, 1);
+    col_copy(r->explain, sizeof r->explain, s, 2);
+    col_copy(r->src, sizeof r->src, s, 3);
+    col_copy(r->dst, sizeof r->dst, s, 4);
+    col_copy(r->domain, sizeof r->domain, s, 5);
+    col_copy(r->fp, sizeof r->fp, s, 6);
+    col_copy(r->detail, sizeof r->detail, s, 7);
+    col_copy(r->attack, sizeof r->attack, s, 8);
+    r->nevents =
+        events_parse((const char *)sqlite3_column_text(s, 9), r->events, HUNT_MAX_EVIDENCE);
+    r->sessions = (uint64_t)sqlite3_column_int64(s, 10);
+    r->first_ns = sqlite3_column_int64(s, 11);
+    r->last_ns = sqlite3_column_int64(s, 12);
+    r->suppressed = sqlite3_column_int(s, 13);
+    return 0;
+}
+
 int case_results(struct adb *a, int64_t run_id, struct case_result **out, size_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    struct case_result *v = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc = 0, st;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(adb_sqlite(a),
-                           "SELECT rank,score,explain,src,dst,domain,fp,detail,attack,events,"
-                           "sessions,first_ns,last_ns,suppressed FROM results WHERE run_id=?"
-                           " ORDER BY rank",
-                           -1, &s, NULL) != SQLITE_OK)
-        return sql_fail(a);
-    sqlite3_bind_int64(s, 1, run_id);
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = grow((void **)&v, &cap, cnt, sizeof *v);
-        if (rc)
-            break;
-        struct case_result *r = &v[cnt++];
-        memset(r, 0, sizeof *r);
-        r->run_id = run_id;
-        r->rank = (unsigned)sqlite3_column_int(s, 0);
-        r->score = sqlite3_column_double(s, 1);
-        col_copy(r->explain, sizeof r->explain, s, 2);
-        col_copy(r->src, sizeof r->src, s, 3);
-        col_copy(r->dst, sizeof r->dst, s, 4);
-        col_copy(r->domain, sizeof r->domain, s, 5);
-        col_copy(r->fp, sizeof r->fp, s, 6);
-        col_copy(r->detail, sizeof r->detail, s, 7);
-        col_copy(r->attack, sizeof r->attack, s, 8);
-        r->nevents =
-            events_parse((const char *)sqlite3_column_text(s, 9), r->events, HUNT_MAX_EVIDENCE);
-        r->sessions = (uint64_t)sqlite3_column_int64(s, 10);
-        r->first_ns = sqlite3_column_int64(s, 11);
-        r->last_ns = sqlite3_column_int64(s, 12);
-        r->suppressed = sqlite3_column_int(s, 13);
-    }
-    if (!rc && st != SQLITE_DONE)
-        rc = KS_ESQL;
-    sqlite3_finalize(s);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *n = cnt;
-    return 0;
+    return read_rows(a,
+                     "SELECT rank,score,explain,src,dst,domain,fp,detail,attack,events,"
+                     "sessions,first_ns,last_ns,suppressed FROM results WHERE run_id=?1"
+                     " ORDER BY rank",
+                     1, run_id, sizeof **out, result_fill, NULL, (void **)out, n);
 }
 
 /* ---------------------------------------------------------------- findings */
@@ -576,49 +569,34 @@ rollback:
     return rc;
 }
 
+static int finding_fill(sqlite3_stmt *s, void *e, int64_t case_id)
+{
+    struct case_finding *f = e;
+    f->id = sqlite3_column_int64(s, 0);
+    f->case_id = case_id;
+    f->event_id = (uint64_t)sqlite3_column_int64(s, 1);
+    f->verdict = case_verdict_parse((const char *)sqlite3_column_text(s, 2));
+    col_copy(f->note, sizeof f->note, s, 3);
+    f->created_ns = sqlite3_column_int64(s, 4);
+    f->updated_ns = sqlite3_column_int64(s, 5);
+    f->snapshot = col_dup(s, 6);
+    if (!f->snapshot)
+        return KS_ENOMEM;
+    case_snapshot_summary(f->snapshot, &f->s);
+    return 0;
+}
+
+static void findings_release(void *v, size_t n)
+{
+    case_findings_free(v, n);
+}
+
 int case_findings(struct adb *a, int64_t case_id, struct case_finding **out, size_t *n)
 {
-    sqlite3_stmt *s = NULL;
-    struct case_finding *v = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc = 0, st;
-    *out = NULL;
-    *n = 0;
-    if (sqlite3_prepare_v2(adb_sqlite(a),
-                           "SELECT id,event_id,verdict,note,created_ns,updated_ns,session"
-                           " FROM findings WHERE case_id=? ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return sql_fail(a);
-    sqlite3_bind_int64(s, 1, case_id);
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = grow((void **)&v, &cap, cnt, sizeof *v);
-        if (rc)
-            break;
-        struct case_finding *f = &v[cnt++];
-        memset(f, 0, sizeof *f);
-        f->id = sqlite3_column_int64(s, 0);
-        f->case_id = case_id;
-        f->event_id = (uint64_t)sqlite3_column_int64(s, 1);
-        f->verdict = case_verdict_parse((const char *)sqlite3_column_text(s, 2));
-        col_copy(f->note, sizeof f->note, s, 3);
-        f->created_ns = sqlite3_column_int64(s, 4);
-        f->updated_ns = sqlite3_column_int64(s, 5);
-        f->snapshot = col_dup(s, 6);
-        if (!f->snapshot)
-            rc = KS_ENOMEM;
-        else
-            case_snapshot_summary(f->snapshot, &f->s);
-    }
-    if (!rc && st != SQLITE_DONE)
-        rc = KS_ESQL;
-    sqlite3_finalize(s);
-    if (rc) {
-        case_findings_free(v, cnt);
-        return rc;
-    }
-    *out = v;
-    *n = cnt;
-    return 0;
+    return read_rows(a,
+                     "SELECT id,event_id,verdict,note,created_ns,updated_ns,session"
+                     " FROM findings WHERE case_id=?1 ORDER BY id",
+                     1, case_id, sizeof **out, finding_fill, findings_release, (void **)out, n);
 }
 
 void case_findings_free(struct case_finding *v, size_t n)
