@@ -324,9 +324,10 @@ static int do_new(struct case_cli *o)
     }
     if (!code && cli_parse_range(o->since, o->until, &c->since_ns, &c->until_ns))
         code = EXIT_USER;
-    if (!code && adb_open(&a, cli_store_dir(o->store), 0, msg, sizeof msg)) {
+    int rc = code ? 0 : adb_open(&a, cli_store_dir(o->store), 0, msg, sizeof msg);
+    if (rc) {
         cli_err("%s", msg);
-        code = EXIT_INTERNAL;
+        code = cli_exit_for(rc);
     }
     if (!code) {
         snprintf(c->hypothesis, sizeof c->hypothesis, "%s", o->hypothesis);

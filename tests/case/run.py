@@ -156,6 +156,7 @@ def test_user_errors_exit_1(env):
          os.path.join(env.tmp, "none.json")),  # no malicious findings yet
         ("case", "export", "--store", st, str(cid), "--format", "yara", "-o", "x"),
         ("case", "bogus", "--store", st),
+        ("case", "new", "--store", os.path.join(env.tmp, "no-store"), "--hypothesis", "x"),
     ]
     for args in bad:
         p = env.run(*args, check=False)
