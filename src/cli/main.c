@@ -99,6 +99,8 @@ static void usage(FILE *f)
         "  case    new|list|show|run|finding|export [--store DIR] ...\n"
         "                                       hunt cases: hypothesis, runs, verdicts, IOC "
         "export\n"
+        "  report  [--store DIR] [--since T] [--until T] [--format html|md] -o FILE\n"
+        "                                       the retrospective analysis report\n"
         "\n"
         "The store is --store DIR, else $KONSEKI_STORE, else ./konseki-store.\n"
         "`konseki query --fields` lists the query fields.  konseki <command> --help for more.\n",
@@ -127,7 +129,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"ingest", cmd_ingest}, {"capture", cmd_capture}, {"query", cmd_query},
                 {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune},
-                {"ioc", cmd_ioc},       {"hunt", cmd_hunt},       {"case", cmd_case}};
+                {"ioc", cmd_ioc},       {"hunt", cmd_hunt},       {"case", cmd_case},
+                {"report", cmd_report}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

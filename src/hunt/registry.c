@@ -2,9 +2,9 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_psexec, hunt_kind_remoteexec, hunt_kind_collection;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,
-    &hunt_kind_query,
-    NULL,
+    &hunt_kind_longconn,   &hunt_kind_query,      &hunt_kind_psexec,
+    &hunt_kind_remoteexec, &hunt_kind_collection, NULL,
 };
