@@ -11,8 +11,9 @@
  *               [url:value = '…'] [file:hashes.MD5 = '…'] [file:hashes.'SHA-1' = '…']
  *               [file:hashes.'SHA-256' = '…'] [x509-certificate:hashes.'SHA-1' = '…']
  *               [x509-certificate:hashes.'SHA-256' = '…']
- *               [network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '…']
- *             STIX has no object for TLS client fingerprints: JA3 and JA4 are left out.
+ *             STIX has no object for TLS client fingerprints: JA3 and JA4 are left out; nor
+ *             for user agents, which only an extension (http-request-ext) carries and which
+ *             konseki's importer, like most consumers, does not read: left out too.
  *   misp      a MISP event ({"Event":{…,"Attribute":[…],"Object":[…]}}): ip-dst (ip-src for an
  *             address that initiated the session), domain (a registered domain) or hostname,
  *             url, user-agent, ja3-fingerprint-md5, x509-fingerprint-sha1/-sha256, md5, sha1,
@@ -163,8 +164,6 @@ static const char *stix_path(int type, const char *value)
         return "domain-name:value";
     case IOC_URL:
         return "url:value";
-    case IOC_UA:
-        return "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'";
     case IOC_CERT_SHA1:
         return "x509-certificate:hashes.'SHA-1'";
     case IOC_CERT_SHA256:

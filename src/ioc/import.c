@@ -594,8 +594,10 @@ static const struct {
     {"Intel::URL", IOC_URL},
     {"Intel::EMAIL", IOC_EMAIL},
     {"Intel::USER_AGENT", IOC_UA},
-    /* Zeek matches SOFTWARE indicators against HTTP User-Agent headers only
-     * (policy/frameworks/intel/seen/http-user-agents.zeek): a user-agent for konseki */
+    /* Zeek matches SOFTWARE indicators against HTTP User-Agent headers
+     * (policy/frameworks/intel/seen/http-user-agents.zeek).  A value shaped like a User-Agent
+     * (a product/version token, RFC 9110 §10.1.5) is one for konseki; a bare software name
+     * ("putty") is a software inventory entry, not something konseki sees: see zeek_row. */
     {"Intel::SOFTWARE", IOC_UA},
     {"Intel::CERT_HASH", -3},
     {"Intel::FILE_HASH", -2},
@@ -620,8 +622,12 @@ static void zeek_row(struct imp *im, const char *const *f, const size_t *fl, int
     for (k = 0; k < sizeof zeek_types / sizeof zeek_types[0]; k++)
         if (strcmp(f[ct], zeek_types[k].name) == 0)
             break;
+    if (k < sizeof zeek_types / sizeof zeek_types[0] && strcmp(f[ct], "Intel::SOFTWARE") == 0 &&
+        !memchr(f[ci], '/', fl[ci]))
+        k = sizeof zeek_types / sizeof zeek_types[0];
     if (k == sizeof zeek_types / sizeof zeek_types[0]) {
-        /* Intel::USER_NAME, FILE_NAME, PUBKEY_HASH: nothing konseki sees. */
+        /* Intel::USER_NAME, FILE_NAME, PUBKEY_HASH, SOFTWARE without a version: nothing
+           konseki sees. */
         im->rep->unsupported++;
         imp_problem(im, l->no, "%.40s is not an indicator type konseki matches", f[ct]);
         return;

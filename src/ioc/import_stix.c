@@ -17,8 +17,7 @@
  *   - matchable paths: ipv4-addr:value, ipv6-addr:value (also ISSUBSET: a CIDR),
  *     domain-name:value, url:value, file:hashes.{MD5,SHA-1,SHA-256},
  *     x509-certificate:hashes.{SHA-1,SHA-256}; hash keys in any case, quoted or not, with or
- *     without the hyphen; the HTTP request's User-Agent header
- *     (network-traffic:extensions.'http-request-ext'.request_header.'User-Agent');
+ *     without the hyphen;
  *   - MISP writes ip-src/ip-dst as network-traffic:src_ref.value / dst_ref.value (with a
  *     src_ref.type / dst_ref.type comparison beside it): imported as addresses, the .type
  *     comparison is taken as part of that atom;
@@ -175,12 +174,6 @@ static int sx_path(const char *path, int *type)
     }
     if (strcasecmp(path, "url:value") == 0) {
         *type = IOC_URL;
-        return SXK_ATOM;
-    }
-    /* network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' (quotes gone) */
-    if (strcasecmp(path, "network-traffic:extensions.http-request-ext.request_header.User-Agent") ==
-        0) {
-        *type = IOC_UA;
         return SXK_ATOM;
     }
     if (strcasecmp(path, "x509-certificate:serial_number") == 0) {

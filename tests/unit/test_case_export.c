@@ -121,7 +121,7 @@ TEST(case_export_exact_output)
         int format;
         const char *file;
         uint64_t written, skipped;
-    } f[] = {{CASE_FMT_STIX, "stix.expected", 9, 2},         /* no JA3 / JA4 in STIX */
+    } f[] = {{CASE_FMT_STIX, "stix.expected", 8, 3},         /* no JA3 / JA4 / UA in STIX */
              {CASE_FMT_MISP, "misp.expected", 11, 0},        /* JA4 in a ja4-plus object */
              {CASE_FMT_SURICATA, "suricata.expected", 9, 2}, /* no cert SHA-256; no list files */
              {CASE_FMT_ZEEK, "zeek.expected", 9, 2},         /* no JA3 / JA4 type in Zeek */
