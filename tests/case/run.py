@@ -428,7 +428,7 @@ def test_stix_bundle_follows_the_spec(env):
     vals = {v for _, v in pats}
     true({"203.0.113.80", "secure.example.net",
           "506b870bff352f27cb98e2a72cef0e15390ef395"} <= vals, vals)
-    true("left out, stix has no place for them: 1 ja3, 1 ja4" in msg, msg)
+    true("left out, stix has no place for them: 1 ua, 1 ja3, 1 ja4" in msg, msg)
     reports = [o for o in b["objects"] if o["type"] == "report"]
     eq(len(reports[0]["object_refs"]), len(b["objects"]) - 1, "report refers to every object")
     # exporting again gives the same indicator ids (UUIDv5 over case and value)
