@@ -19,6 +19,7 @@
 #include "hunt/hunt.h"
 #include "ioc/ioc.h"
 #include "query/query.h"
+#include "report/report.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CASE_CLI_MAX_PARAMS 64
 #define CASE_SNAPSHOT_MAX_PIECES 1000
@@ -41,7 +44,7 @@ struct case_cli {
     const char *zones[HUNT_MAX_ZONES];
     size_t nzones;
     long limit;
-    int json;
+    int json, no_pcap;
 };
 
 static void case_usage(FILE *f)
@@ -57,6 +60,7 @@ static void case_usage(FILE *f)
           "                        [--note TEXT] [--json]\n"
           "       konseki case export ID --format stix|misp|suricata|zeek|csv -o FILE|-\n"
           "                        [--datasets auto|always|never]\n"
+          "       konseki case report ID [--format html|md] -o FILE [--no-pcap]\n"
           "Every command takes --store DIR.  A run uses the case's range and scope; --since/\n"
           "--until narrow it.  Export writes the indicators of the malicious findings.\n",
           f);
@@ -64,16 +68,25 @@ static void case_usage(FILE *f)
 
 static int parse(int argc, char **argv, struct case_cli *o)
 {
-    static const struct option lo[] = {
-        {"store", required_argument, NULL, 's'},   {"since", required_argument, NULL, 'a'},
-        {"until", required_argument, NULL, 'b'},   {"hypothesis", required_argument, NULL, 'H'},
-        {"attack", required_argument, NULL, 'A'},  {"scope", required_argument, NULL, 'S'},
-        {"session", required_argument, NULL, 'e'}, {"verdict", required_argument, NULL, 'v'},
-        {"note", required_argument, NULL, 'n'},    {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},  {"datasets", required_argument, NULL, 'D'},
-        {"param", required_argument, NULL, 'p'},   {"zone", required_argument, NULL, 'z'},
-        {"limit", required_argument, NULL, 'l'},   {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"store", required_argument, NULL, 's'},
+                                       {"since", required_argument, NULL, 'a'},
+                                       {"until", required_argument, NULL, 'b'},
+                                       {"hypothesis", required_argument, NULL, 'H'},
+                                       {"attack", required_argument, NULL, 'A'},
+                                       {"scope", required_argument, NULL, 'S'},
+                                       {"session", required_argument, NULL, 'e'},
+                                       {"verdict", required_argument, NULL, 'v'},
+                                       {"note", required_argument, NULL, 'n'},
+                                       {"format", required_argument, NULL, 'f'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"datasets", required_argument, NULL, 'D'},
+                                       {"param", required_argument, NULL, 'p'},
+                                       {"zone", required_argument, NULL, 'z'},
+                                       {"limit", required_argument, NULL, 'l'},
+                                       {"json", no_argument, NULL, 'j'},
+                                       {"no-pcap", no_argument, NULL, 'N'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     o->limit = -1;
@@ -111,6 +124,9 @@ static int parse(int argc, char **argv, struct case_cli *o)
             break;
         case 'o':
             o->out = optarg;
+            break;
+        case 'N':
+            o->no_pcap = 1;
             break;
         case 'D':
             o->datasets = optarg;
@@ -987,6 +1003,127 @@ static int do_export(struct case_cli *o, int argc, char **argv)
     return code;
 }
 
+/*
+ * case report ID [--format html|md] -o FILE [--no-pcap]: the case as a document.  Each finding's
+ * packets are extracted (konseki pcap) into FILE-evidence/EVENT_ID.pcap beside the report and
+ * linked from it; a finding whose session is no longer stored says so (its snapshot is the
+ * record).
+ */
+static int do_report(struct case_cli *o, int argc, char **argv)
+{
+    int64_t id;
+    int code = case_id_arg(argc, argv, "report", &id);
+    if (code)
+        return code;
+    int fmt;
+    if (doc_format_parse(o->format, &fmt)) {
+        cli_err("case report: --format html|md");
+        return EXIT_USER;
+    }
+    if (!o->out || !*o->out || !strcmp(o->out, "-")) {
+        cli_err("case report: -o FILE");
+        return EXIT_USER;
+    }
+    struct case_info *c = malloc(sizeof *c);
+    struct hunt_zones *zs = malloc(sizeof *zs);
+    struct adb *a = NULL;
+    struct store *st = NULL;
+    struct case_finding *fs = NULL;
+    size_t nf = 0;
+    struct report_evidence *ev = NULL;
+    char(*paths)[PATH_MAX + 64] = NULL;
+    char evdir[PATH_MAX], tmp[PATH_MAX + 32], msg[1024];
+    FILE *f = NULL;
+    code = c && zs ? open_case(o, 1, id, &a, c) : EXIT_INTERNAL;
+    if (!code)
+        code = load_zones(o, zs);
+    if (!code && case_findings(a, id, &fs, &nf)) {
+        cli_err("analysis.db: %s", adb_errmsg(a));
+        code = EXIT_INTERNAL;
+    }
+    const char *dir = cli_store_dir(o->store);
+    if (!code && store_open(&st, dir, &(struct store_opts){.readonly = 1}, msg, sizeof msg))
+        st = NULL; /* the case is still reported, without coverage and packets */
+    if (!code && snprintf(evdir, sizeof evdir, "%s-evidence", o->out) >= (int)sizeof evdir) {
+        cli_err("case report: %s: path too long", o->out);
+        code = EXIT_USER;
+    }
+    if (!code) {
+        ev = calloc(nf ? nf : 1, sizeof *ev);
+        paths = calloc(nf ? nf : 1, sizeof *paths);
+        if (!ev || !paths)
+            code = EXIT_INTERNAL;
+    }
+    const char *base = strrchr(evdir, '/');
+    base = base ? base + 1 : evdir;
+    for (size_t i = 0; !code && i < nf; i++) {
+        ev[i].event_id = fs[i].event_id;
+        if (o->no_pcap || !st) {
+            ev[i].why = !st ? "the store could not be opened: no extract."
+                            : "not extracted (--no-pcap): konseki pcap -w FILE 'event.id == ID'.";
+            continue;
+        }
+        if (mkdir(evdir, 0700) != 0 && errno != EEXIST) {
+            cli_err("case report: %s: %s", evdir, strerror(errno));
+            code = EXIT_USER;
+            break;
+        }
+        char full[PATH_MAX + 64], q[64];
+        snprintf(full, sizeof full, "%s/%016" PRIx64 ".pcap", evdir, fs[i].event_id);
+        snprintf(q, sizeof q, "event.id == %016" PRIx64, fs[i].event_id);
+        char *pa[] = {"pcap", "--store", (char *)dir, "-w", full, q, NULL};
+        struct stat sb;
+        if (cmd_pcap(6, pa) == 0 && stat(full, &sb) == 0 && sb.st_size > 24) {
+            snprintf(paths[i], sizeof paths[i], "%s/%016" PRIx64 ".pcap", base, fs[i].event_id);
+            ev[i].pcap = paths[i];
+        } else {
+            unlink(full);
+            ev[i].why = "the session is no longer in the store (retention): the snapshot above "
+                        "is its record.";
+        }
+    }
+    if (!code &&
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->out, (long)getpid()) >= (int)sizeof tmp) {
+        cli_err("case report: %s: path too long", o->out);
+        code = EXIT_USER;
+    }
+    if (!code && !(f = fopen(tmp, "w"))) {
+        cli_err("case report: %s: %s", o->out, strerror(errno));
+        code = EXIT_USER;
+    }
+    if (!code) {
+        struct case_report_opts ro = {.now_ns = ktime_now(), .store_dir = dir, .ev = ev, .nev = nf};
+        const char *fixed = getenv("KONSEKI_REPORT_TIME");
+        if (fixed && *fixed && ktime_parse(fixed, ro.now_ns, &ro.now_ns))
+            ro.now_ns = ktime_now();
+        int rc = report_case(st, a, c, zs, &ro, f, fmt, msg, sizeof msg);
+        if (fclose(f) != 0 && !rc)
+            rc = KS_EIO;
+        if (!rc && rename(tmp, o->out) != 0)
+            rc = KS_EIO;
+        if (rc) {
+            unlink(tmp);
+            cli_err("case report: %s", rc == KS_EIO ? "writing the report failed" : msg);
+            code = cli_exit_for(rc);
+        } else {
+            size_t npcap = 0;
+            for (size_t i = 0; i < nf; i++)
+                npcap += ev[i].pcap != NULL;
+            printf("case %" PRId64 ": report %s (%zu findings, %zu packet extracts%s%s)\n", id,
+                   o->out, nf, npcap, npcap ? " in " : "", npcap ? evdir : "");
+        }
+    }
+    free(paths);
+    free(ev);
+    case_findings_free(fs, nf);
+    if (st)
+        store_close(st);
+    adb_close(a);
+    free(zs);
+    free(c);
+    return code;
+}
+
 int cmd_case(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1013,6 +1150,8 @@ int cmd_case(int argc, char **argv)
         return do_run(&o, argc, argv);
     if (!strcmp(verb, "finding"))
         return do_finding(&o, argc, argv);
+    if (!strcmp(verb, "report"))
+        return do_report(&o, argc, argv);
     if (!strcmp(verb, "export"))
         return do_export(&o, argc, argv);
     cli_err("case: unknown subcommand '%s' (new, list, show, run, finding, export)", verb);
