@@ -2,9 +2,8 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_scan, hunt_kind_crosszone;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,
-    &hunt_kind_query,
-    NULL,
+    &hunt_kind_longconn, &hunt_kind_query, &hunt_kind_scan, &hunt_kind_crosszone, NULL,
 };
