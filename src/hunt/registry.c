@@ -2,8 +2,20 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
-extern const struct hunt_kind hunt_kind_scan, hunt_kind_crosszone;
+extern const struct hunt_kind hunt_kind_scan;
+extern const struct hunt_kind hunt_kind_crosszone;
+extern const struct hunt_kind hunt_kind_edgeprobe;
+extern const struct hunt_kind hunt_kind_mfttheft;
 
+/* One line per analysis (merges stay simple). */
+/* clang-format off */
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn, &hunt_kind_query, &hunt_kind_scan, &hunt_kind_crosszone, NULL,
+    &hunt_kind_longconn,
+    &hunt_kind_query,
+    &hunt_kind_scan,
+    &hunt_kind_crosszone,
+    &hunt_kind_edgeprobe,
+    &hunt_kind_mfttheft,
+    NULL,
 };
+/* clang-format on */
