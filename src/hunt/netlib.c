@@ -52,24 +52,28 @@ void hnet_ports_json(const struct hnet_ports *p, char *dst, size_t n)
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
+int hnet_zone_private(const uint8_t ip[16], char *dst, size_t n)
+{
+    if (memcmp(ip, v4mapped, 12) == 0) {
+        const uint8_t *a = ip + 12;
+        if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+            (a[0] == 100 && (a[1] & 0xc0) == 64)) {
+            snprintf(dst, n, "%u.%u/16", a[0], a[1]);
+            return 1;
+        }
+    } else if ((ip[0] & 0xfe) == 0xfc) {
+        snprintf(dst, n, "%02x%02x:%02x%02x:%02x%02x::/48", ip[0], ip[1], ip[2], ip[3], ip[4],
+                 ip[5]);
+        return 1;
+    }
+    return 0;
+}
+
 void hnet_zone(struct hunt_ctx *ctx, const uint8_t ip[16], char *dst, size_t n)
 {
     const struct hunt_zones *zs = hunt_zones(ctx);
-    if (!zs || !zs->n) {
-        if (memcmp(ip, v4mapped, 12) == 0) {
-            const uint8_t *a = ip + 12;
-            if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-                (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64)) {
-                snprintf(dst, n, "%u.%u/16", a[0], a[1]);
-                return;
-            }
-        } else if ((ip[0] & 0xfe) == 0xfc) {
-            snprintf(dst, n, "%02x%02x:%02x%02x:%02x%02x::/48", ip[0], ip[1], ip[2], ip[3], ip[4],
-                     ip[5]);
-            return;
-        }
-    }
-    snprintf(dst, n, "%s", hunt_zone(ctx, ip));
+    if ((zs && zs->n) || !hnet_zone_private(ip, dst, n))
+        snprintf(dst, n, "%s", hunt_zone(ctx, ip));
 }
 
 static void sql_internal(sqlite3_context *c, int argc, sqlite3_value **argv)

@@ -37,6 +37,8 @@ void hnet_ports_json(const struct hnet_ports *p, char *dst, size_t n);
  * Public addresses are "external".
  */
 void hnet_zone(struct hunt_ctx *ctx, const uint8_t ip[16], char *dst, size_t n);
+/* The default zone of a private address ("10.50/16", "fd12:3456:789a::/48"): 1, else 0. */
+int hnet_zone_private(const uint8_t ip[16], char *dst, size_t n);
 
 /*
  * Registers `ks_internal(ip)` on a day file's connection (hunt_days' db): 1 when the 16-byte
