@@ -13,12 +13,13 @@
  * A probe failed when nothing but a refusal came back (S0, REJ, RSTOS0, SH … with no
  * payload; UDP and ICMP without a reply).
  *
- * Per day file one GROUP BY over the range's first pieces, per (source, destination, window)
- * and then per (source, window), gives the probed hosts, the most probed ports of one host,
- * and the probe and failure counts.  Windows are fixed (`window`, aligned to the epoch), so a
- * scan that straddles a boundary counts in two.  Per source the best window is kept (a map
- * bounded by max_sources); a second pass over the best windows' day files picks the evidence
- * (probes to distinct hosts, failed ones first), the ports and the vertical target.
+ * Per day file one GROUP BY over the probes among the range's first pieces, per (source,
+ * destination, window) and then per (source, window), gives the probed hosts, the most probed
+ * ports of one host, and the probe and failure counts.  Windows are fixed (`window`, aligned to the
+ * epoch), so a scan that straddles a boundary counts in two.  Per source the best window is kept (a
+ * map bounded by max_sources), chosen by breadth; a second pass over the best windows' day files
+ * counts their sessions in all and picks the evidence (probes to distinct hosts, failed ones
+ * first), the ports and the vertical target.
  *
  * Score = zone_w * x / (1 + x) * (0.5 + 0.5 * probes / sessions), with
  *   x = max(probed hosts / host_half, ports probed on one host / port_half)
@@ -43,7 +44,7 @@
 struct win {
     double score;
     int64_t bucket;
-    uint64_t hosts, probed_hosts, max_ports, sessions, probes, failed, refused;
+    uint64_t probed_hosts, max_ports, sessions, probes, failed, refused;
     int64_t first_ns, last_ns;
     int day;
 };
@@ -99,16 +100,18 @@ static int scan_day(void *arg, int day, void *dbp)
     sqlite3_stmt *s = NULL;
     int64_t lo, hi;
     hunt_range(sc->ctx, &lo, &hi);
+    /* Only probes are grouped (most sessions are not): the window's sessions in all are
+       counted for the best window only, in pass 2. */
     if (sqlite3_prepare_v2(
             db,
-            "SELECT src, b, count(*), sum(probed), max(pports), sum(n), sum(np), sum(nf),"
-            " sum(nr), min(f), max(l) FROM ("
-            "  SELECT src_ip AS src, first_ns / ?3 AS b, count(*) AS n, max(pr) AS probed,"
-            "  count(DISTINCT CASE WHEN pr AND proto IN (6, 17) THEN proto * 65536 + dst_port END)"
-            "  AS pports, sum(pr) AS np, sum(fl AND pr) AS nf, sum(rj) AS nr,"
+            "SELECT src, b, count(*), max(pports), sum(np), sum(nf), sum(nr),"
+            " min(f), max(l) FROM ("
+            "  SELECT src_ip AS src, first_ns / ?3 AS b,"
+            "  count(DISTINCT CASE WHEN proto IN (6, 17) THEN proto * 65536 + dst_port"
+            "  END) AS pports, count(*) AS np, sum(fl) AS nf, sum(rj) AS nr,"
             "  min(first_ns) AS f, max(last_ns) AS l FROM (" SCAN_CLASSIFY ")"
-            "  GROUP BY src_ip, dst_ip, b)"
-            " GROUP BY src, b HAVING sum(probed) >= ?5 OR max(pports) >= ?6",
+            "  WHERE pr GROUP BY src_ip, dst_ip, b)"
+            " GROUP BY src, b HAVING count(*) >= ?5 OR max(pports) >= ?6",
             -1, &s, NULL) != SQLITE_OK)
         return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
     sqlite3_bind_int64(s, 1, lo);
@@ -124,17 +127,16 @@ static int scan_day(void *arg, int day, void *dbp)
         const uint8_t *ip = sqlite3_column_blob(s, 0);
         struct win w = {
             .bucket = sqlite3_column_int64(s, 1),
-            .hosts = (uint64_t)sqlite3_column_int64(s, 2),
-            .probed_hosts = (uint64_t)sqlite3_column_int64(s, 3),
-            .max_ports = (uint64_t)sqlite3_column_int64(s, 4),
-            .sessions = (uint64_t)sqlite3_column_int64(s, 5),
-            .probes = (uint64_t)sqlite3_column_int64(s, 6),
-            .failed = (uint64_t)sqlite3_column_int64(s, 7),
-            .refused = (uint64_t)sqlite3_column_int64(s, 8),
-            .first_ns = sqlite3_column_int64(s, 9),
-            .last_ns = sqlite3_column_int64(s, 10),
+            .probed_hosts = (uint64_t)sqlite3_column_int64(s, 2),
+            .max_ports = (uint64_t)sqlite3_column_int64(s, 3),
+            .probes = (uint64_t)sqlite3_column_int64(s, 4),
+            .failed = (uint64_t)sqlite3_column_int64(s, 5),
+            .refused = (uint64_t)sqlite3_column_int64(s, 6),
+            .first_ns = sqlite3_column_int64(s, 7),
+            .last_ns = sqlite3_column_int64(s, 8),
             .day = day,
         };
+        w.sessions = w.probes; /* until pass 2 counts them */
         w.score = scan_score(sc, &w, hunt_internal(sc->ctx, ip));
         struct src *p = hunt_map_get(&sc->srcs, ip, 16, 1);
         if (!p)
@@ -166,7 +168,7 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
         lo = rlo;
     if (hi > rhi)
         hi = rhi;
-    const struct win *w = &p->best;
+    struct win *w = &p->best;
     int horiz = (double)w->probed_hosts / sc->min_hosts >= (double)w->max_ports / sc->min_ports;
     static const char *const sql[] = {
         /* evidence of a horizontal scan: one probe per host, failed ones and earlier first */
@@ -182,12 +184,15 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
         "SELECT dst_ip, count(DISTINCT proto * 65536 + dst_port), min(dst_port), max(dst_port)"
         " FROM (" SCAN_CLASSIFY " AND src_ip = ?3) WHERE pr AND proto IN (6, 17)"
         " GROUP BY dst_ip ORDER BY 2 DESC, 1 LIMIT 1",
+        /* the window's sessions in all */
+        "SELECT count(*) FROM sessions WHERE src_ip = ?3 AND first_ns BETWEEN ?1 AND ?2"
+        " AND piece = 0",
     };
-    static const int order[] = {3, 2, 0};
+    static const int order[] = {4, 3, 2, 0};
     char ports[160] = "", target[64] = "";
     uint8_t target_ip[16] = {0};
     int port_lo = 0, port_hi = 0;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         int q = order[k] == 0 && !horiz ? 1 : order[k];
         sqlite3_stmt *s = NULL;
         if (sqlite3_prepare_v2(db, sql[q], -1, &s, NULL) != SQLITE_OK)
@@ -202,6 +207,8 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
         while ((st = sqlite3_step(s)) == SQLITE_ROW) {
             if (q <= 1) {
                 hunt_result_event(r, (uint64_t)sqlite3_column_int64(s, 0));
+            } else if (q == 4) {
+                p->best.sessions = (uint64_t)sqlite3_column_int64(s, 0);
             } else if (q == 2) {
                 char item[24];
                 snprintf(item, sizeof item, "%d%s", sqlite3_column_int(s, 0),
@@ -219,6 +226,9 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
             return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
     }
 
+    if (w->sessions < w->probes)
+        w->sessions = w->probes; /* the window straddles the range's edge */
+    r->score = scan_score(sc, w, hunt_internal(sc->ctx, p->ip));
     char when[32], win[32];
     hnet_fmt_time(lo, when, sizeof when);
     hunt_fmt_dur((double)sc->window_ns / 1e9, win, sizeof win);
@@ -286,7 +296,6 @@ static int scan_start(void *arg, const void *key, size_t klen, void *value)
     struct hunt_result *r = &sc->res[sc->nres++];
     memset(r, 0, sizeof *r);
     p->res = r;
-    r->score = p->best.score;
     hunt_addr(p->ip, 16, r->src, sizeof r->src);
     r->sessions = p->all_probes;
     r->first_ns = p->first_ns;
