@@ -2,6 +2,7 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_psexec, hunt_kind_remoteexec, hunt_kind_collection;
 extern const struct hunt_kind hunt_kind_scan;
 extern const struct hunt_kind hunt_kind_crosszone;
 extern const struct hunt_kind hunt_kind_edgeprobe;
@@ -12,6 +13,9 @@ extern const struct hunt_kind hunt_kind_mfttheft;
 const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_longconn,
     &hunt_kind_query,
+    &hunt_kind_psexec,
+    &hunt_kind_remoteexec,
+    &hunt_kind_collection,
     &hunt_kind_scan,
     &hunt_kind_crosszone,
     &hunt_kind_edgeprobe,
