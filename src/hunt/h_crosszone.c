@@ -60,6 +60,7 @@ struct client {
     int64_t first_ns, last_ns;
     char zone[ZNAME], to[ZNAME];
     char first_dst[64];
+    struct hnet_items items; /* the new pairs */
     char list[256];
     char attack[96];
     struct hunt_result r;
@@ -193,10 +194,9 @@ static int cz_pair(void *arg, const void *key, size_t klen, void *value)
     const char *name = hnet_port_name(port), *att = hnet_port_attack(port);
     snprintf(item, sizeof item, "%s:%d%s%s%s%s", dst, port, name[0] ? " (" : "", name,
              name[0] ? ")" : "", p->answered ? "" : " unanswered");
-    hnet_list_add(c->list, sizeof c->list, item);
+    hnet_items_add(&c->items, p->first_ns, p->id, item);
     if (att[0] && !strstr(c->attack, att))
         hnet_list_add(c->attack, sizeof c->attack, att);
-    hunt_result_event(&c->r, p->id);
     return 0;
 }
 
@@ -207,6 +207,7 @@ static int cz_emit(void *arg, const void *key, size_t klen, void *value)
     struct cz *cz = arg;
     struct client *c = value;
     struct hunt_result *r = &c->r;
+    hnet_items_finish(&c->items, c->list, sizeof c->list, r);
     double n = c->n;
     r->score = (0.4 + 0.6 * n / (n + cz->half)) * (0.6 + 0.4 * c->answered / n) *
                (c->zone_new ? 1.0 : 0.8);

@@ -74,6 +74,7 @@ struct appl {
     uint64_t sessions;
     int64_t first_ns, last_ns;
     char first_dst[64];
+    struct hnet_items items; /* the new pairs */
     char list[200];
     struct hunt_result r;
 };
@@ -336,6 +337,16 @@ static double ep_x(const struct probe *p)
     return p->nstrong + 0.25 * p->nprod + (v > 1 ? 0.5 * (v - 1) : 0) + (p->answered2xx ? 1 : 0);
 }
 
+static int ep_finish(void *arg, const void *key, size_t klen, void *value)
+{
+    (void)arg;
+    (void)key;
+    (void)klen;
+    struct appl *a = value;
+    hnet_items_finish(&a->items, a->list, sizeof a->list, &a->r);
+    return 0;
+}
+
 /* Every probed server is an appliance; its first probe starts its "after". */
 static int ep_mark(void *arg, const void *key, size_t klen, void *value)
 {
@@ -476,8 +487,7 @@ static int ep_newpair(void *arg, const void *key, size_t klen, void *value)
     const char *name = hnet_port_name(port);
     snprintf(item, sizeof item, "%s:%d%s%s%s%s", dst, port, k->proto == 17 ? "/udp" : "",
              name[0] ? " (" : "", name, name[0] ? ")" : "");
-    hnet_list_add(a->list, sizeof a->list, item);
-    hunt_result_event(&a->r, n->id);
+    hnet_items_add(&a->items, n->first_ns, n->id, item);
     return 0;
 }
 
@@ -609,6 +619,8 @@ static int edgeprobe_run(struct hunt_ctx *ctx)
                        hunt_num(ctx, "max_pairs"));
     if (!rc)
         rc = hunt_map_each(&ep->pairs, ep_newpair, ep);
+    if (!rc)
+        rc = hunt_map_each(&ep->appls, ep_finish, ep);
     if (!rc)
         rc = hunt_map_each(&ep->probes, ep_emit_probe, ep);
     if (!rc)

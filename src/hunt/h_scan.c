@@ -236,13 +236,14 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
     int o;
     if (horiz)
         o = snprintf(r->explain, sizeof r->explain,
-                     "%s probed %" PRIu64 " hosts%s%s in %s from %s (horizontal scan%s): ", r->src,
-                     w->probed_hosts, ports[0] ? " on ports " : "", ports, win, when,
+                     "%s probed %" PRIu64 " hosts%s%s within %s from %s (horizontal scan%s): ",
+                     r->src, w->probed_hosts, ports[0] ? " on ports " : "", ports, win, when,
                      w->max_ports >= sc->min_ports ? " and vertical" : "");
     else
-        o = snprintf(r->explain, sizeof r->explain,
-                     "%s probed %" PRIu64 " ports (%d-%d) of %s in %s from %s (vertical scan): ",
-                     r->src, w->max_ports, port_lo, port_hi, target, win, when);
+        o = snprintf(
+            r->explain, sizeof r->explain,
+            "%s probed %" PRIu64 " ports (%d-%d) of %s within %s from %s (vertical scan): ", r->src,
+            w->max_ports, port_lo, port_hi, target, win, when);
     if (o > 0 && (size_t)o < sizeof r->explain)
         snprintf(r->explain + o, sizeof r->explain - (size_t)o,
                  "%" PRIu64 " probes in %" PRIu64 " sessions, %" PRIu64 " failed (%u%%, %" PRIu64

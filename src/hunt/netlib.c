@@ -119,6 +119,34 @@ void hnet_list_add(char *dst, size_t n, const char *item)
         snprintf(dst + o, n - o, "%s", o ? more : more + 2);
 }
 
+void hnet_items_add(struct hnet_items *it, int64_t t, uint64_t id, const char *text)
+{
+    if (it->n == HNET_ITEMS) {
+        it->more++;
+        return;
+    }
+    it->v[it->n].t = t;
+    it->v[it->n].id = id;
+    snprintf(it->v[it->n++].text, sizeof it->v[0].text, "%s", text);
+}
+
+static int items_cmp(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b; /* t is the first member */
+    return x < y ? -1 : x > y;
+}
+
+void hnet_items_finish(struct hnet_items *it, char *list, size_t n, struct hunt_result *r)
+{
+    qsort(it->v, it->n, sizeof it->v[0], items_cmp);
+    for (unsigned i = 0; i < it->n; i++) {
+        hnet_list_add(list, n, it->v[i].text);
+        hunt_result_event(r, it->v[i].id);
+    }
+    if (it->more)
+        hnet_list_add(list, n, "\xe2\x80\xa6");
+}
+
 void hnet_text(char *dst, size_t n, const char *fmt, ...)
 {
     va_list ap;

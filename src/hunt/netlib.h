@@ -53,6 +53,24 @@ int hnet_sql_internal(struct hunt_ctx *ctx, void *db);
  */
 int64_t hnet_cut(struct hunt_ctx *ctx, double recent_s);
 
+/*
+ * What a result lists (new server:port pairs …) with its evidence, put in time order at the end:
+ * the first HNET_ITEMS added are kept, later ones only counted ("…" closes the list).
+ */
+#define HNET_ITEMS 16
+struct hnet_items {
+    struct {
+        int64_t t;
+        uint64_t id;
+        char text[96];
+    } v[HNET_ITEMS];
+    unsigned n;
+    uint64_t more;
+};
+void hnet_items_add(struct hnet_items *it, int64_t t, uint64_t id, const char *text);
+/* The items by time into list (", " separated) and their ids into r's evidence. */
+void hnet_items_finish(struct hnet_items *it, char *list, size_t n, struct hunt_result *r);
+
 /* Appends item to a ", " separated list in dst; a list that would overflow ends in ", …". */
 void hnet_list_add(char *dst, size_t n, const char *item);
 /* snprintf for text that may be cut on purpose (explanations, entity lists); never fails. */

@@ -87,3 +87,31 @@ TEST(hunt_net_fmt_time)
     hnet_fmt_time((int64_t)1709733600 * 1000000000, t, sizeof t);
     ASSERT_STR_EQ(t, "2024-03-06 14:00Z");
 }
+
+TEST(hunt_net_items_in_time_order)
+{
+    struct hnet_items it = {0};
+    struct hunt_result r = {0};
+    char list[64] = "";
+    hnet_items_add(&it, 30, 3, "c:3389");
+    hnet_items_add(&it, 10, 1, "a:445");
+    hnet_items_add(&it, 20, 2, "b:445");
+    hnet_items_finish(&it, list, sizeof list, &r);
+    ASSERT_STR_EQ(list, "a:445, b:445, c:3389");
+    ASSERT_EQ(r.nevents, 3);
+    ASSERT_EQ(r.events[0], 1);
+    ASSERT_EQ(r.events[2], 3);
+    /* past HNET_ITEMS: counted and closed with "…" */
+    struct hnet_items many = {0};
+    struct hunt_result r2 = {0};
+    char l2[512] = "";
+    for (int i = 0; i < HNET_ITEMS + 3; i++)
+        hnet_items_add(&many, HNET_ITEMS + 3 - i, (uint64_t)i + 1, "x");
+    ASSERT_EQ(many.n, HNET_ITEMS);
+    ASSERT_EQ(many.more, 3);
+    hnet_items_finish(&many, l2, sizeof l2, &r2);
+    ASSERT_EQ(r2.nevents, HNET_ITEMS);
+    ASSERT_EQ(r2.events[0], HNET_ITEMS); /* the earliest kept */
+    size_t n = strlen(l2);
+    ASSERT_TRUE(n > 3 && strcmp(l2 + n - 3, "\xe2\x80\xa6") == 0);
+}
