@@ -22,6 +22,7 @@
  * is new; the explanation says so.
  */
 #include "hunt/hunt.h"
+#include "hunt/h_smbrpc.h"
 #include "hunt/netlib.h"
 
 #include "core/err.h"
@@ -80,12 +81,10 @@ static int cz_day(void *arg, int day, void *dbp)
     struct cz *cz = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(cz->ctx, &lo, &hi);
     int rc = hnet_sql_internal(cz->ctx, db);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(db,
+    if ((rc = hnet_prepare(cz->ctx, db,
                            "SELECT src_ip, dst_ip, dst_port, first_ns >= ?3 AS rec,"
                            " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
                            " THEN id END), min(first_ns), max(last_ns), min(id)"
@@ -93,10 +92,8 @@ static int cz_day(void *arg, int day, void *dbp)
                            " AND dst_port IN (SELECT value FROM json_each(?4))"
                            " AND ks_internal(src_ip) AND ks_internal(dst_ip)"
                            " GROUP BY src_ip, dst_ip, dst_port, rec",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(cz->ctx, KS_ESQL, "cross-zone: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "cross-zone")))
+        return rc;
     sqlite3_bind_int64(s, 3, cz->cut);
     sqlite3_bind_text(s, 4, cz->ports, -1, SQLITE_STATIC);
     int st;
@@ -146,10 +143,7 @@ static int cz_day(void *arg, int day, void *dbp)
         p->sessions += n;
         p->answered += (uint64_t)sqlite3_column_int64(s, 5);
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(cz->ctx, KS_ESQL, "cross-zone: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(cz->ctx, db, s, st, "cross-zone");
 }
 
 /* A recent (client, server, port) nobody of the client's zone used in the baseline. */

@@ -29,6 +29,7 @@
  *          n new (host, port) pairs, a of them answered.
  */
 #include "hunt/hunt.h"
+#include "hunt/h_smbrpc.h"
 #include "hunt/netlib.h"
 
 #include "core/err.h"
@@ -226,28 +227,24 @@ static int ep_hit(struct ep *ep, sqlite3_stmt *ses, sqlite3_stmt *st, const char
 
 static int ep_urls(struct ep *ep, sqlite3 *db)
 {
-    int64_t lo, hi;
-    hunt_range(ep->ctx, &lo, &hi);
     sqlite3_stmt *u = NULL, *ses = NULL, *st = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT f.value, f.id FROM fields f JOIN paths p ON p.pid = f.pid"
-                           " WHERE p.path = 'url.original'",
-                           -1, &u, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT src_ip, dst_ip, dst_port, first_ns, last_ns FROM sessions"
-                           " WHERE id = ?3 AND first_ns BETWEEN ?1 AND ?2 ORDER BY piece LIMIT 1",
-                           -1, &ses, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT json_extract(json, '$.http.response.status_code') FROM records"
-                           " WHERE id = ?1 AND type = 'http'"
-                           " AND json_extract(json, '$.url.original') = ?2 LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = hunt_fail(ep->ctx, KS_ESQL, "edge-probe: %s", sqlite3_errmsg(db));
+    int rc = hsr_prepare(ep->ctx, db,
+                         "SELECT f.value, f.id FROM fields f JOIN paths p ON p.pid = f.pid"
+                         " WHERE p.path = 'url.original'",
+                         &u, "edge-probe");
+    if (!rc)
+        rc = hnet_prepare(ep->ctx, db,
+                          "SELECT src_ip, dst_ip, dst_port, first_ns, last_ns FROM sessions"
+                          " WHERE id = ?3 AND first_ns BETWEEN ?1 AND ?2 ORDER BY piece LIMIT 1",
+                          &ses, "edge-probe");
+    if (!rc)
+        rc = hsr_prepare(ep->ctx, db,
+                         "SELECT json_extract(json, '$.http.response.status_code') FROM records"
+                         " WHERE id = ?1 AND type = 'http'"
+                         " AND json_extract(json, '$.url.original') = ?2 LIMIT 1",
+                         &st, "edge-probe");
+    if (rc)
         goto out;
-    }
-    sqlite3_bind_int64(ses, 1, lo);
-    sqlite3_bind_int64(ses, 2, hi);
     char low[2048];
     int s;
     while (!rc && (s = sqlite3_step(u)) == SQLITE_ROW) {
@@ -284,19 +281,16 @@ out:
 /* Internal servers that many external clients reach on appliance ports. */
 static int ep_portals(struct ep *ep, sqlite3 *db)
 {
-    int64_t lo, hi;
-    hunt_range(ep->ctx, &lo, &hi);
+    int rc;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db,
+    if ((rc = hnet_prepare(ep->ctx, db,
                            "SELECT dst_ip, count(DISTINCT src_ip) FROM sessions"
                            " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6 AND piece = 0"
                            " AND dst_port IN (SELECT value FROM json_each(?3))"
                            " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
                            " GROUP BY dst_ip HAVING count(DISTINCT src_ip) >= ?4",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(ep->ctx, KS_ESQL, "edge-probe: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "edge-probe")))
+        return rc;
     sqlite3_bind_text(s, 3, ep->appl_ports, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 4, ep->min_clients);
     int st;
@@ -311,10 +305,7 @@ static int ep_portals(struct ep *ep, sqlite3 *db)
         if (n > a->max_clients)
             a->max_clients = n;
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(ep->ctx, KS_ESQL, "edge-probe: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(ep->ctx, db, s, st, "edge-probe");
 }
 
 static int ep_day(void *arg, int day, void *db)
@@ -429,10 +420,8 @@ static int ep_day2(void *arg, int day, void *dbp)
     int rc = hnet_sql_internal(ep->ctx, db);
     if (rc)
         return rc;
-    int64_t lo, hi;
-    hunt_range(ep->ctx, &lo, &hi);
     struct p2 p2 = {ep, db, NULL};
-    if (sqlite3_prepare_v2(db,
+    if ((rc = hnet_prepare(ep->ctx, db,
                            "SELECT dst_ip, dst_port, proto, first_ns >= ?4 AS aft,"
                            " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
                            " THEN id END), min(first_ns), max(last_ns), min(id)"
@@ -440,10 +429,8 @@ static int ep_day2(void *arg, int day, void *dbp)
                            " AND proto IN (6, 17) AND ks_internal(dst_ip) AND dst_ip <> src_ip"
                            " AND dst_port NOT IN (SELECT value FROM json_each(?5))"
                            " GROUP BY dst_ip, dst_port, proto, aft",
-                           -1, &p2.s, NULL) != SQLITE_OK)
-        return hunt_fail(ep->ctx, KS_ESQL, "edge-probe: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(p2.s, 1, lo);
-    sqlite3_bind_int64(p2.s, 2, hi);
+                           &p2.s, "edge-probe")))
+        return rc;
     sqlite3_bind_text(p2.s, 5, ep->quiet_ports, -1, SQLITE_STATIC);
     rc = hunt_map_each(&ep->appls, ep_outbound, &p2);
     sqlite3_finalize(p2.s);

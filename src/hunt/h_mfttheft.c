@@ -20,6 +20,7 @@
  * sessions; first-time = the client had no session with the server before that day.
  */
 #include "hunt/hunt.h"
+#include "hunt/h_smbrpc.h"
 #include "hunt/netlib.h"
 
 #include "core/err.h"
@@ -74,22 +75,18 @@ static int mft_day(void *arg, int day, void *dbp)
     struct mft *m = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(m->ctx, &lo, &hi);
     int rc = hnet_sql_internal(m->ctx, db);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(db,
+    if ((rc = hnet_prepare(m->ctx, db,
                            "SELECT dst_ip, dst_port, src_ip, count(DISTINCT id), sum(dst_bytes),"
                            " min(first_ns), max(last_ns) FROM sessions"
                            " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6"
                            " AND dst_port IN (SELECT value FROM json_each(?3))"
                            " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
                            " GROUP BY dst_ip, dst_port, src_ip",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(m->ctx, KS_ESQL, "mft-theft: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "mft-theft")))
+        return rc;
     sqlite3_bind_text(s, 3, m->ports, -1, SQLITE_STATIC);
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
@@ -133,10 +130,7 @@ static int mft_day(void *arg, int day, void *dbp)
             c->max_last_ns = l;
         }
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(m->ctx, KS_ESQL, "mft-theft: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(m->ctx, db, s, st, "mft-theft");
 }
 
 /* The median client-day of each server, kept in days.v[0] once computed (days.n = 1). */
@@ -201,20 +195,17 @@ static int mft_judge(void *arg, const void *key, size_t klen, void *value)
 /* Pass 2: the heaviest sessions of each result's day. */
 static int mft_evidence(void *arg, int day, void *dbp)
 {
+    int rc;
     struct mft *m = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(m->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(db,
+    if ((rc = hnet_prepare(m->ctx, db,
                            "SELECT id, sum(dst_bytes) FROM sessions WHERE dst_ip = ?3"
                            " AND src_ip = ?4 AND dst_port = ?5 AND proto = 6"
                            " AND first_ns BETWEEN ?1 AND ?2 GROUP BY id ORDER BY 2 DESC, 1"
                            " LIMIT 32",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(m->ctx, KS_ESQL, "mft-theft: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "mft-theft")))
+        return rc;
     for (size_t i = 0; i < m->ncands; i++) {
         struct cand *cd = &m->cands[i];
         if (cd->c.max_day != day)

@@ -30,6 +30,7 @@
  * makes no probes at all, so it is not a result.
  */
 #include "hunt/hunt.h"
+#include "hunt/h_smbrpc.h"
 #include "hunt/netlib.h"
 
 #include "core/err.h"
@@ -95,27 +96,24 @@ static double scan_score(const struct scan *sc, const struct win *w, int interna
 
 static int scan_day(void *arg, int day, void *dbp)
 {
+    int rc;
     struct scan *sc = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(sc->ctx, &lo, &hi);
     /* Only probes are grouped (most sessions are not): the window's sessions in all are
        counted for the best window only, in pass 2. */
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT src, b, count(*), max(pports), sum(np), sum(nf), sum(nr),"
-            " min(f), max(l) FROM ("
-            "  SELECT src_ip AS src, first_ns / ?3 AS b,"
-            "  count(DISTINCT CASE WHEN proto IN (6, 17) THEN proto * 65536 + dst_port"
-            "  END) AS pports, count(*) AS np, sum(fl) AS nf, sum(rj) AS nr,"
-            "  min(first_ns) AS f, max(last_ns) AS l FROM (" SCAN_CLASSIFY ")"
-            "  WHERE pr GROUP BY src_ip, dst_ip, b)"
-            " GROUP BY src, b HAVING count(*) >= ?5 OR max(pports) >= ?6",
-            -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+    if ((rc = hnet_prepare(
+             sc->ctx, db,
+             "SELECT src, b, count(*), max(pports), sum(np), sum(nf), sum(nr),"
+             " min(f), max(l) FROM ("
+             "  SELECT src_ip AS src, first_ns / ?3 AS b,"
+             "  count(DISTINCT CASE WHEN proto IN (6, 17) THEN proto * 65536 + dst_port"
+             "  END) AS pports, count(*) AS np, sum(fl) AS nf, sum(rj) AS nr,"
+             "  min(first_ns) AS f, max(last_ns) AS l FROM (" SCAN_CLASSIFY ")"
+             "  WHERE pr GROUP BY src_ip, dst_ip, b)"
+             " GROUP BY src, b HAVING count(*) >= ?5 OR max(pports) >= ?6",
+             &s, "scan")))
+        return rc;
     sqlite3_bind_int64(s, 3, sc->window_ns);
     sqlite3_bind_text(s, 4, sc->udp_ignore, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 5, sc->min_hosts);
@@ -152,10 +150,7 @@ static int scan_day(void *arg, int day, void *dbp)
         if (w.score > p->best.score)
             p->best = w;
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
-    return 0;
+    return hsr_finish(sc->ctx, db, s, st, "scan");
 }
 
 /* Pass 2, per source whose best window lies in this day: evidence, ports, vertical target. */
@@ -195,8 +190,9 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
     for (int k = 0; k < 4; k++) {
         int q = order[k] == 0 && !horiz ? 1 : order[k];
         sqlite3_stmt *s = NULL;
-        if (sqlite3_prepare_v2(db, sql[q], -1, &s, NULL) != SQLITE_OK)
-            return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
+        int rc = hsr_prepare(sc->ctx, db, sql[q], &s, "scan");
+        if (rc)
+            return rc;
         sqlite3_bind_int64(s, 1, lo);
         sqlite3_bind_int64(s, 2, hi);
         sqlite3_bind_blob(s, 3, p->ip, 16, SQLITE_STATIC);
@@ -221,9 +217,8 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
                 port_hi = sqlite3_column_int(s, 3);
             }
         }
-        sqlite3_finalize(s);
-        if (st != SQLITE_DONE)
-            return hunt_fail(sc->ctx, KS_ESQL, "scan: %s", sqlite3_errmsg(db));
+        if ((rc = hsr_finish(sc->ctx, db, s, st, "scan")))
+            return rc;
     }
 
     if (w->sessions < w->probes)

@@ -1,6 +1,8 @@
 /* netlib.c — helpers of the network hunts (netlib.h). */
 #include "hunt/netlib.h"
 
+#include "hunt/h_smbrpc.h"
+
 #include "core/err.h"
 
 #include <sqlite3.h>
@@ -94,6 +96,19 @@ int hnet_sql_internal(struct hunt_ctx *ctx, void *db)
     if (sqlite3_create_function(db, "ks_internal", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, ctx,
                                 sql_internal, NULL, NULL) != SQLITE_OK)
         return hunt_fail(ctx, KS_ESQL, "ks_internal: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+int hnet_prepare(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt, const char *who)
+{
+    sqlite3_stmt **s = stmt;
+    int rc = hsr_prepare(ctx, db, sql, s, who);
+    if (rc)
+        return rc;
+    int64_t lo, hi;
+    hunt_range(ctx, &lo, &hi);
+    sqlite3_bind_int64(*s, 1, lo);
+    sqlite3_bind_int64(*s, 2, hi);
     return 0;
 }
 

@@ -1,18 +1,15 @@
 /* The network hunts' pure helpers (src/hunt/netlib.h). */
 #include "t.h"
 
+#include "core/addr.h"
 #include "hunt/netlib.h"
 
 #include <stdio.h>
 
 static void ip4(uint8_t ip[16], int a, int b, int c, int d)
 {
-    memset(ip, 0, 16);
-    ip[10] = ip[11] = 0xff;
-    ip[12] = (uint8_t)a;
-    ip[13] = (uint8_t)b;
-    ip[14] = (uint8_t)c;
-    ip[15] = (uint8_t)d;
+    const uint8_t v4[4] = {(uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d};
+    addr_to16(4, v4, ip);
 }
 
 TEST(hunt_net_zone_private)
