@@ -150,7 +150,8 @@ struct gen_hunt {
     struct host ghost[2][256]; /* addresses of 10.1.1/24 and 10.1.10/24 that nobody has */
     struct gen_cert cs, ilo_cert, rdp_cert, leaf_telem[2], leaf_rare;
     uint16_t tsch_port, drs_port;
-    uint8_t c2_sid[32]; /* the beacon's TLS session */
+    uint8_t c2_sid[32];   /* the beacon's TLS session */
+    struct host *dbx_www; /* www.dropbox.com of the world's web servers */
 };
 
 static const char *const users[NWS] = {
@@ -325,7 +326,11 @@ static void make_hosts(struct gen_hunt *h, struct world *w, struct rng *r)
     }
     /* The Dropbox web site of the world's list, at a Dropbox address like the API host. */
     static const uint8_t dbx[4] = {162, 125, 6, 18};
-    memcpy(w->web[8].v4, dbx, 4);
+    h->dbx_www = &w->web[0];
+    for (uint32_t i = 0; i < w->nweb; i++)
+        if (strcmp(w->web[i].name, "www.dropbox.com") == 0)
+            h->dbx_www = &w->web[i];
+    memcpy(h->dbx_www->v4, dbx, 4);
 }
 
 /* The host at 10.1.1.x / 10.1.10.x (a ghost when nobody has that address). */
@@ -669,7 +674,9 @@ static int do_browse(struct spawn *x, const struct hev *e)
     int rc = 0;
     if (gen_rng_chance(r, 120)) {
         struct host *srv = &x->w->plain[gen_rng_popular(r, x->w->nplain)];
-        if (srv == &x->w->plain[1])
+        /* Windows desktops fetch no Debian packages; the update host is h->upd. */
+        if (strstr(srv->name, "debian") || strstr(srv->name, "ubuntu") ||
+            strstr(srv->name, "windowsupdate"))
             srv = &x->w->plain[0];
         if (gen_rng_chance(r, 500) && (rc = lookup(x, &t, cli, srv->name, srv)))
             return rc;
@@ -925,11 +932,11 @@ static int do_dropbox(struct spawn *x, const struct hev *e)
 {
     struct gen_hunt *h = x->h;
     int64_t t = e->t;
-    int rc = lookup(x, &t, &h->ws[W_DROPBOX], x->w->web[8].name, &x->w->web[8]);
+    int rc = lookup(x, &t, &h->ws[W_DROPBOX], h->dbx_www->name, h->dbx_www);
     if (rc)
         return rc;
     uint32_t hi = e->b == 2 ? 60u << 20 : 12u << 20;
-    return put(x, web(x, t, &h->ws[W_DROPBOX], &x->w->web[8], K_TLS, V_BULK, hi / 4, hi), h->i_dbx);
+    return put(x, web(x, t, &h->ws[W_DROPBOX], h->dbx_www, K_TLS, V_BULK, hi / 4, hi), h->i_dbx);
 }
 
 static int do_backup(struct spawn *x, const struct hev *e)
