@@ -2,9 +2,15 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_raretls, hunt_kind_cert, hunt_kind_httpclient,
+    hunt_kind_cloudexfil;
 
 const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_longconn,
     &hunt_kind_query,
+    &hunt_kind_raretls,
+    &hunt_kind_cert,
+    &hunt_kind_httpclient,
+    &hunt_kind_cloudexfil,
     NULL,
 };
