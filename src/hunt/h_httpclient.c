@@ -13,13 +13,13 @@
  *
  * Score of a (User-Agent, client), in [0, 1] (tlsweb.c classifies the agent):
  *   base      PowerShell 0.9, certutil 0.85 (0.1 when every request was a CRL/OCSP/certificate
- *             fetch: Windows does that by itself), rclone 0.85, python 0.65, curl/wget 0.6,
- *             BITS 0.55, Go 0.55, empty 0.5, other rare agents 0.4; browsers and OS agents 0
- *   common    × 0.5 for a tool's agent sent by more than max_hosts internal hosts (admin
- *             scripts, monitoring); an unknown agent that common scores 0
- *   internal  × 0.7 when every server was internal
- *   payload   + 0.1 when a request fetched a script/executable (.ps1 .exe .dll .hta …)
- * Results under min_score are not emitted.
+ *             fetch — by path, or a server named ocsp…/crl…: Windows does that by itself), rclone
+ * 0.85, python 0.65, curl/wget 0.6, BITS 0.55, Go 0.55, empty 0.5, other rare agents 0.4; browsers
+ * and OS agents 0 common    × 0.5 for a tool's agent sent by more than max_hosts internal hosts
+ * (admin scripts, monitoring), except CryptoAPI's, which every Windows host sends; an unknown agent
+ * that common scores 0 internal  × 0.7 when every server was internal payload   + 0.1 when a
+ * request fetched a script/executable (.ps1 .exe .dll .hta …) Results under min_score are not
+ * emitted.
  */
 #include "hunt/hunt.h"
 #include "hunt/tlsweb.h"
@@ -112,7 +112,7 @@ static int hc_row(struct hc *hc, sqlite3_stmt *s)
         u->sessions++;
         u->last_id = id;
     }
-    int pki = tw_uri_is_pki(uri), pay = tw_uri_is_payload(uri);
+    int pki = tw_uri_is_pki(uri) || tw_host_is_pki(host), pay = !pki && tw_uri_is_payload(uri);
     u->pki += pki;
     u->payload += pay;
     u->posts += strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
@@ -184,7 +184,10 @@ static int hc_emit(void *arg, const void *key, size_t klen, void *value)
         base = 0;
     if (k.cls == TW_UA_OTHER && !common)
         base /= hosts;
-    double score = base * (common ? 0.5 : 1.0) * (u->external ? 1.0 : 0.7);
+    /* Every Windows host sends CryptoAPI's agent: for it, what it fetched decides, not how
+       common the agent is. */
+    int damp = common && k.cls != TW_UA_CERTUTIL;
+    double score = base * (damp ? 0.5 : 1.0) * (u->external ? 1.0 : 0.7);
     if (u->payload && base > 0.2)
         score += 0.1;
     if (score > 1)

@@ -8,8 +8,9 @@
  *   JA4    client fingerprint (tls.client.ja4, also QUIC's); the JA3 of the same handshakes is
  *          looked up for the rare ones.  JA3 is not stacked on its own: Chrome and Firefox shuffle
  *          the order of their extensions per connection (2023 on), which makes nearly every
- *          browser JA3 unique while the JA4 (sorted) stays common.  A JA4 that is rare while its
- *          JA3 is common is a variant of a common client (another ALPN, SNI or not): weight 0.5.
+ *          browser JA3 unique while the JA4 (sorted) stays common.  A rare JA4 whose JA3 is
+ *          common, or whose cipher and extension hashes (JA4's b_c parts) are a common JA4's, is
+ *          a variant of a common client (another ALPN, no SNI): weight 0.5.
  *   JA3S   server fingerprint (tls.server.ja3s), weight 0.7.
  *   domain the registered domain (public suffix list) of the SNI, weight 0.6: a rare name on
  *          its own is a long-tail website as often as a C2 server.
@@ -27,6 +28,9 @@
  *   new    = 1 when first seen within `recent` of the end of the data and the data goes back
  *            further than that, 0 when seen before, 0.5 when the data is too short to say
  *   single = 1 when one server only
+ *   w      = the kind's weight; for JA3S and domains × 0.5 with one session, × 0.75 with two (one
+ *            visit to a rare website is the long tail of browsing; a C2 server is contacted
+ *            again and again)
  * Candidates of one client to one server (JA4, JA3S and domain of the same implant) become one
  * result: the best score + 0.05 for each other rare kind that agrees.  Results under min_score
  * are not emitted.
@@ -73,13 +77,14 @@ struct cand {
     unsigned nja3_hosts;
     uint64_t ev[RT_EV];
     unsigned nev;
-    int group; /* index of the candidate that leads its (client, server) group, or -1 */
+    int group;   /* index of the candidate that leads its (client, server) group, or -1 */
+    int variant; /* K_JA4: same ciphers and extensions as a common JA4 */
     int done;
 };
 
 struct rt {
     struct hunt_ctx *ctx;
-    struct hunt_map stats, clients;
+    struct hunt_map stats, clients, common_sfx;
     unsigned max_hosts;
     double min_score, recent;
     int64_t lo, hi, end_ns;
@@ -196,14 +201,29 @@ static double rt_score(const struct rt *rt, const struct cand *c)
     double fresh = !rt->baseline ? 0.5 : p->first_ns >= rt->end_ns - (int64_t)(rt->recent * 1e9);
     double single = p->ndst == 1;
     double w = kind_weight[c->kind];
-    if (c->kind == K_JA4 && c->nja3_hosts > rt->max_hosts)
+    if (c->kind == K_JA4 && (c->variant || c->nja3_hosts > rt->max_hosts))
         w *= 0.5;
+    if (c->kind != K_JA4 && p->sessions < 3)
+        w *= p->sessions == 2 ? 0.75 : 0.5;
     return w * rarity * (0.25 + 0.45 * fresh + 0.3 * single) * (p->dst_internal ? 0.5 : 1.0);
+}
+
+/* The "b_c" part (sorted ciphers, sorted extensions) of every common JA4. */
+static int rt_common(void *arg, const void *key, size_t klen, void *value)
+{
+    struct rt *rt = arg;
+    const struct fpstat *p = value;
+    const char *k = key, *us = memchr(k, '_', klen);
+    if (k[0] != '0' + K_JA4 || p->nhosts <= rt->max_hosts || !us)
+        return 0;
+    uint8_t *v = hunt_map_get(&rt->common_sfx, us, klen - (size_t)(us - k), 1);
+    if (v)
+        *v = 1;
+    return 0;
 }
 
 static int rt_collect(void *arg, const void *key, size_t klen, void *value)
 {
-    (void)klen;
     struct rt *rt = arg;
     struct fpstat *p = value;
     if (!p->nhosts || p->nhosts > rt->max_hosts)
@@ -222,6 +242,9 @@ static int rt_collect(void *arg, const void *key, size_t klen, void *value)
     c->value = (const char *)key + 1;
     c->st = p;
     c->group = -1;
+    const char *us = c->kind == K_JA4 ? memchr(key, '_', klen) : NULL;
+    c->variant =
+        us && hunt_map_get(&rt->common_sfx, us, klen - (size_t)(us - (const char *)key), 0);
     c->score = rt_score(rt, c);
     if (c->score < rt->min_score)
         return 0; /* cannot reach min_score whatever the later passes find */
@@ -353,7 +376,7 @@ static void hosts_text(const struct fpstat *p, char *dst, size_t n)
 static void rt_explain(const struct rt *rt, const struct cand *c, char *dst, size_t n)
 {
     const struct fpstat *p = c->st;
-    char hosts[200], when[32], srv[64], ja3[100] = "";
+    char hosts[200], when[32], srv[64], ja3[160] = "";
     hosts_text(p, hosts, sizeof hosts);
     tw_fmt_when(p->first_ns, when, sizeof when);
     hunt_addr(p->dst, 16, srv, sizeof srv);
@@ -374,8 +397,9 @@ static void rt_explain(const struct rt *rt, const struct cand *c, char *dst, siz
         snprintf(where, sizeof where, "to several servers%s%s%s", c->sni[0] ? " (" : "", c->sni,
                  c->sni[0] ? "…)" : "");
     if (c->kind == K_JA4 && c->ja3[0])
-        snprintf(ja3, sizeof ja3, " (JA3 %s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
-                 c->nja3_hosts > rt->max_hosts ? ", itself common" : "");
+        snprintf(ja3, sizeof ja3, " (JA3 %s%s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
+                 c->nja3_hosts > rt->max_hosts ? ", itself common" : "",
+                 c->variant ? "; same ciphers and extensions as a common client" : "");
     static const char *const what[K_N] = {"JA4", "JA3S", "domain"};
     snprintf(dst, n,
              "%s %s%s used by %u of %zu internal TLS clients (%s), %s, %" PRIu64
@@ -483,6 +507,9 @@ static int raretls_run(struct hunt_ctx *ctx)
                        "more than %.0f distinct fingerprints and domains: raise max_values or "
                        "narrow --since/--until",
                        maxv);
+    hunt_map_init(&rt.common_sfx, 1, (size_t)maxv);
+    if (!rc)
+        rc = hunt_map_each(&rt.stats, rt_common, &rt);
     if (!rc)
         rc = hunt_map_each(&rt.stats, rt_collect, &rt);
     if (!rc && rt.nc)
@@ -497,6 +524,7 @@ static int raretls_run(struct hunt_ctx *ctx)
     free(rt.c);
     hunt_map_release(&rt.stats);
     hunt_map_release(&rt.clients);
+    hunt_map_release(&rt.common_sfx);
     return rc;
 }
 

@@ -251,6 +251,18 @@ int tw_uri_is_pki(const char *uri)
     return 0;
 }
 
+int tw_host_is_pki(const char *host)
+{
+    if (!host || !*host)
+        return 0;
+    if (tw_under(host, "pki.goog") || tw_under(host, "windowsupdate.com"))
+        return 1;
+    for (const char *l = host; l; l = strchr(l, '.') ? strchr(l, '.') + 1 : NULL)
+        if (strncasecmp(l, "ocsp", 4) == 0 || strncasecmp(l, "crl", 3) == 0)
+            return 1;
+    return 0;
+}
+
 int tw_uri_is_payload(const char *uri)
 {
     const char *p;

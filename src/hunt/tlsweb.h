@@ -64,6 +64,9 @@ struct tw_ua_info tw_ua_classify(const char *ua);
 /* Is a URI one Windows' CryptoAPI fetches for revocation/chain building: a .crl, .cer, .crt,
    .p7c or .p7b file, or an OCSP request (path with "ocsp", or a base64 GET under /)? */
 int tw_uri_is_pki(const char *uri);
+/* Is host a revocation/PKI server: a label starting with "ocsp" or "crl" (crl3.digicert.com,
+   ocsp.pki.goog), or a name under pki.goog or windowsupdate.com (certificate trust lists)? */
+int tw_host_is_pki(const char *host);
 /* Does a URI name a file worth fetching with a script: .ps1 .psm1 .exe .dll .scr .hta .bat
    .cmd .vbs .js .jse .wsf .sct .msi .jar .bin .zip .7z .rar .iso (before any query)? */
 int tw_uri_is_payload(const char *uri);
