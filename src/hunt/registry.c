@@ -2,15 +2,14 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_psexec, hunt_kind_remoteexec, hunt_kind_collection;
 extern const struct hunt_kind hunt_kind_raretls, hunt_kind_cert, hunt_kind_httpclient,
     hunt_kind_cloudexfil;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,
-    &hunt_kind_query,
-    &hunt_kind_raretls,
-    &hunt_kind_cert,
-    &hunt_kind_httpclient,
-    &hunt_kind_cloudexfil,
-    NULL,
+    &hunt_kind_longconn,   &hunt_kind_query,
+    &hunt_kind_psexec,     &hunt_kind_remoteexec,
+    &hunt_kind_collection, &hunt_kind_raretls,
+    &hunt_kind_cert,       &hunt_kind_httpclient,
+    &hunt_kind_cloudexfil, NULL,
 };

@@ -9,8 +9,9 @@ OUT=build/fuzz-clang
 mkdir -p "$OUT"
 CFL="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 make -s BUILD="$OUT" CC=clang SAN=address,undefined OPT="$CFL" "$OUT/libkonseki.a"
-LIBS=$(pkg-config --libs libpcap sqlite3 libzstd libcrypto zlib libpcre2-8)
-for src in tests/fuzz/fuzz_*.c; do
+LIBS=$(pkg-config --libs libpcap sqlite3 libzstd libcrypto zlib libpcre2-8 libpsl)
+# FUZZ_ONLY=SUBSTRING runs only the harnesses whose name contains it.
+for src in tests/fuzz/fuzz_*${FUZZ_ONLY:-}*.c; do
     name=$(basename "$src" .c)
     clang -std=c11 -D_DEFAULT_SOURCE -Isrc $CFL -fsanitize=fuzzer -o "$OUT/$name" "$src" \
         "$OUT/libkonseki.a" $LIBS -lm -lpthread

@@ -14,14 +14,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import tlsweb_pcap as tp  # noqa: E402
-from run import ROOT, rank_of  # noqa: E402
+from run import Skip, _shared, rank_of  # noqa: E402
 
-# The runner's own Skip (run.py runs as __main__; importing it again makes another class).
-Skip = getattr(sys.modules["__main__"], "Skip", Exception)
-# ../shared/corpus from the repository (a worktree one level deeper finds it one more up)
-CORPUS = next((c for c in (os.path.join(ROOT, "..", "shared", "corpus"),
-                           os.path.join(ROOT, "..", "..", "shared", "corpus"))
-               if os.path.isdir(c)), "")
+CORPUS = _shared("corpus")
 
 
 def _res(env, store, hunt, *args):
@@ -386,7 +381,7 @@ def test_corpus_no_flood(env):
              if not f.endswith((".json", ".snap")) and "fuzz.pcap" not in f
              and "DER-incomplete" not in f]
     if not files:
-        raise Skip("no ../shared/corpus next to the repository")
+        raise Skip("no corpus at %s" % CORPUS)
     store = os.path.join(env.tmp, "tlsweb-corpus")
     env.run("ingest", "--store", store, *files, check=False)
     high = {}
