@@ -173,9 +173,11 @@ static int ct_row(struct ct *ct, sqlite3 *db, sqlite3_stmt *s)
         int rc = ct_details(ct, db, id, piece, sha1, c, &tmp);
         if (rc)
             return rc;
-        int worth = tmp.tool || c->self_signed ||
-                    (c->not_before && c->not_after &&
-                     c->not_after - c->not_before < (int64_t)(ct->short_validity * 1e9));
+        /* Details are kept for the certificates that may be reported: the signals a first
+           sighting can tell (a mismatch keeps them later). */
+        int64_t young = (int64_t)(ct->young * 1e9), shortv = (int64_t)(ct->short_validity * 1e9);
+        int worth = tmp.tool || c->self_signed || (c->not_before && f - c->not_before < young) ||
+                    (c->not_after && (f > c->not_after || c->not_after - c->not_before < shortv));
         if (worth) {
             struct cinfo *ci = ct_info(ct, c);
             if (ci)

@@ -9,11 +9,12 @@
  * protocol) belongs to it when its server's address was a DNS answer for such a name in the
  * range (sessions that name something else on a shared address are left out).
  *
- * Per day file: one query over `fields` (SNI and HTTP host, indexed) joined to the sessions of
- * the range, summing the transport payload of each session's pieces; one over the DNS question
- * names, whose matching records give the addresses; one per such address for the nameless
- * sessions.  Uploads are grouped per (internal client, service, local day), the service being
- * the registered domain of the matching name (dropboxapi.com, sharepoint.com …).
+ * Per day file: the distinct SNIs, HTTP hosts and DNS question names (from the `fields` index
+ * alone) are matched against the services; only the matching names' sessions are then read
+ * (summing the transport payload of their pieces), and the DNS records of matching questions
+ * give the addresses; one query per such address finds the nameless sessions.  Uploads are grouped
+ * per (internal client, service, local day), the service being the registered domain of the
+ * matching name (dropboxapi.com, sharepoint.com …).
  *
  * Score of a group with at least min_out bytes out, in [0, 1]:
  *   size × (0.4 + 0.25·up + 0.25·night + 0.1·first)
@@ -163,100 +164,107 @@ static int cx_add(struct cx *cx, const uint8_t *src, const uint8_t *dst, uint64_
     return 0;
 }
 
-/* Sessions named by SNI or HTTP host. */
-static int cx_named(struct cx *cx, sqlite3 *db)
+/*
+ * For each distinct value of record path `path` in the day file that names a service, run `q`
+ * (bound: ?1 ?2 the range, ?3 the pid, ?4 the value) and hand its rows to `row`.  The distinct
+ * values come from the index alone, so only the services' sessions are joined.
+ */
+static int cx_each_service(struct cx *cx, sqlite3 *db, const char *path, sqlite3_stmt *q,
+                           int (*row)(struct cx *cx, sqlite3_stmt *q, const char *label,
+                                      const char *name))
 {
-    int64_t p1 = -1, p2 = -1;
-    int r1 = tw_pid(db, "tls.client.server_name", &p1), r2 = tw_pid(db, "http.host", &p2);
-    if (r1 < 0 || r2 < 0)
+    int64_t pid;
+    int rc = tw_pid(db, path, &pid);
+    if (rc)
+        return rc > 0 ? 0 : hunt_fail(cx->ctx, rc, "cloud-exfil: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *v = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT DISTINCT value FROM fields WHERE pid = ?1", -1, &v, NULL) !=
+        SQLITE_OK)
         return hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    if (r1 && r2)
-        return 0;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT f.value, s.id, s.src_ip, s.dst_ip, sum(s.src_payload),"
-                           " sum(s.dst_payload), min(s.first_ns), max(s.last_ns)"
-                           " FROM (SELECT DISTINCT value, id FROM fields WHERE pid IN (?3, ?4)) f"
-                           " JOIN sessions s ON s.id = f.id"
-                           " WHERE s.first_ns BETWEEN ?1 AND ?2 GROUP BY f.value, s.id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, cx->lo);
-    sqlite3_bind_int64(s, 2, cx->hi);
-    sqlite3_bind_int64(s, 3, p1);
-    sqlite3_bind_int64(s, 4, p2);
-    int st, rc = 0;
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
+    sqlite3_bind_int64(v, 1, pid);
+    int st;
+    while (!rc && (st = sqlite3_step(v)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(v, 0);
         char label[64];
-        if (!name || sqlite3_column_bytes(s, 2) != 16 || sqlite3_column_bytes(s, 3) != 16 ||
-            !cx_service(cx, name, label, sizeof label))
+        if (!name || !cx_service(cx, name, label, sizeof label))
             continue;
-        const uint8_t *src = sqlite3_column_blob(s, 2), *dst = sqlite3_column_blob(s, 3);
-        if (!hunt_internal(cx->ctx, src) || hunt_internal(cx->ctx, dst))
-            continue;
-        rc = cx_add(cx, src, dst, (uint64_t)sqlite3_column_int64(s, 1),
-                    (uint64_t)sqlite3_column_int64(s, 4), (uint64_t)sqlite3_column_int64(s, 5),
-                    sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 7), label, name, 1);
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, cx->lo);
+        sqlite3_bind_int64(q, 2, cx->hi);
+        sqlite3_bind_int64(q, 3, pid);
+        sqlite3_bind_text(q, 4, name, -1, SQLITE_TRANSIENT);
+        int sq;
+        while (!rc && (sq = sqlite3_step(q)) == SQLITE_ROW)
+            rc = row(cx, q, label, name);
+        if (!rc && sq != SQLITE_DONE)
+            rc = hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
     }
     if (!rc && st != SQLITE_DONE)
         rc = hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
+    sqlite3_finalize(v);
+    return rc;
+}
+
+/* A session named by SNI or HTTP host: id, src, dst, out, in, first, last. */
+static int cx_named_row(struct cx *cx, sqlite3_stmt *q, const char *label, const char *name)
+{
+    if (sqlite3_column_bytes(q, 1) != 16 || sqlite3_column_bytes(q, 2) != 16)
+        return 0;
+    const uint8_t *src = sqlite3_column_blob(q, 1), *dst = sqlite3_column_blob(q, 2);
+    if (!hunt_internal(cx->ctx, src) || hunt_internal(cx->ctx, dst))
+        return 0;
+    return cx_add(cx, src, dst, (uint64_t)sqlite3_column_int64(q, 0),
+                  (uint64_t)sqlite3_column_int64(q, 3), (uint64_t)sqlite3_column_int64(q, 4),
+                  sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6), label, name, 1);
+}
+
+/* An address a DNS answer gave for a service name. */
+static int cx_dns_row(struct cx *cx, sqlite3_stmt *q, const char *label, const char *name)
+{
+    uint8_t ip[16];
+    if (tw_ip16((const char *)sqlite3_column_text(q, 0), ip))
+        return 0;
+    struct svc_ip *v = hunt_map_get(&cx->ips, ip, 16, 1);
+    if (v && !v->label[0]) {
+        snprintf(v->label, sizeof v->label, "%s", label);
+        snprintf(v->name, sizeof v->name, "%s", name);
+    }
+    return 0;
+}
+
+static int cx_named(struct cx *cx, sqlite3 *db)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT s.id, s.src_ip, s.dst_ip, sum(s.src_payload),"
+                           " sum(s.dst_payload), min(s.first_ns), max(s.last_ns)"
+                           " FROM fields f JOIN sessions s ON s.id = f.id"
+                           " WHERE f.pid = ?3 AND f.value = ?4 AND s.first_ns BETWEEN ?1 AND ?2"
+                           " GROUP BY s.id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
+    int rc = cx_each_service(cx, db, "tls.client.server_name", q, cx_named_row);
+    if (!rc)
+        rc = cx_each_service(cx, db, "http.host", q, cx_named_row);
+    sqlite3_finalize(q);
     return rc;
 }
 
 /* DNS answers for service names: their addresses join cx->ips. */
 static int cx_dns(struct cx *cx, sqlite3 *db)
 {
-    int64_t pid;
-    int rc = tw_pid(db, "dns.question.name", &pid);
-    if (rc)
-        return rc > 0 ? 0 : hunt_fail(cx->ctx, rc, "cloud-exfil: %s", sqlite3_errmsg(db));
-    sqlite3_stmt *s = NULL, *a = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT DISTINCT f.value, f.id FROM fields f JOIN sessions s"
-                           " ON s.id = f.id WHERE f.pid = ?3 AND s.first_ns BETWEEN ?1 AND ?2",
-                           -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT DISTINCT j.value FROM records r,"
-                           " json_each(r.json, '$.dns.resolved_ip') j"
-                           " WHERE r.id = ?1 AND r.type = 'dns'"
-                           " AND json_extract(r.json, '$.dns.question.name') = ?2",
-                           -1, &a, NULL) != SQLITE_OK) {
-        sqlite3_finalize(s);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT DISTINCT j.value FROM fields f JOIN sessions s ON s.id = f.id"
+            " JOIN records r ON r.id = s.id AND r.piece = s.piece,"
+            " json_each(r.json, '$.dns.resolved_ip') j"
+            " WHERE f.pid = ?3 AND f.value = ?4 AND s.first_ns BETWEEN ?1 AND ?2"
+            " AND r.type = 'dns' AND json_extract(r.json, '$.dns.question.name') = ?4",
+            -1, &q, NULL) != SQLITE_OK)
         return hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_bind_int64(s, 1, cx->lo);
-    sqlite3_bind_int64(s, 2, cx->hi);
-    sqlite3_bind_int64(s, 3, pid);
-    int st;
-    rc = 0;
-    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
-        char label[64];
-        if (!name || !cx_service(cx, name, label, sizeof label))
-            continue;
-        sqlite3_reset(a);
-        sqlite3_bind_int64(a, 1, sqlite3_column_int64(s, 1));
-        sqlite3_bind_text(a, 2, name, -1, SQLITE_TRANSIENT);
-        int sa;
-        while ((sa = sqlite3_step(a)) == SQLITE_ROW) {
-            uint8_t ip[16];
-            if (tw_ip16((const char *)sqlite3_column_text(a, 0), ip))
-                continue;
-            struct svc_ip *v = hunt_map_get(&cx->ips, ip, 16, 1);
-            if (v && !v->label[0]) {
-                snprintf(v->label, sizeof v->label, "%s", label);
-                snprintf(v->name, sizeof v->name, "%s", name);
-            }
-        }
-        if (sa != SQLITE_DONE)
-            rc = hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    }
-    if (!rc && st != SQLITE_DONE)
-        rc = hunt_fail(cx->ctx, KS_ESQL, "cloud-exfil: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    sqlite3_finalize(a);
+    int rc = cx_each_service(cx, db, "dns.question.name", q, cx_dns_row);
+    sqlite3_finalize(q);
     return rc;
 }
 
