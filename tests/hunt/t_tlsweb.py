@@ -376,6 +376,21 @@ def test_cloud_exfil_lab(env):
 
 # ------------------------------------------------------------------ real traffic
 
+def test_attack_captures_have_nothing_for_these(env):
+    """None of the real attack captures carries TLS, HTTP or a cloud upload: the four hunts find
+    nothing there and say why (the run's coverage names the missing data)."""
+    store = env.attack_store("LM_psexec_smb_dcerpc_epm_svcctl.pcapng",
+                             "discovery_scan_dcerpc_endpoint_mapper.pcapng",
+                             "CA_kerbrute_passwordspray_kerberos_AS-REQ.pcapng",
+                             "cmds_over_dns_txt_queries_and_reponses.pcap", "dns2tcp.pcap",
+                             "dnsextrator.pcap")
+    for h, need in (("rare-tls", "tls"), ("cert", "tls"), ("http-client", "http"),
+                    ("cloud-exfil", "http")):
+        res, run = env.hunt(store, h)
+        assert res == [] and run["hunt"]["run"]["coverage"]["sessions"] > 100, run
+        assert need in run["hunt"]["run"]["coverage"]["missing"].split(), run
+
+
 def test_corpus_no_flood(env):
     files = [f for f in glob.glob(os.path.join(CORPUS, "**", "*.pcap*"), recursive=True)
              if not f.endswith((".json", ".snap")) and "fuzz.pcap" not in f
