@@ -383,35 +383,36 @@ static void rt_explain(const struct rt *rt, const struct cand *c, char *dst, siz
     char recent[32] = "", fresh[80] = "";
     if (rt->baseline) {
         hunt_fmt_dur(rt->recent, recent, sizeof recent);
-        snprintf(fresh, sizeof fresh,
-                 p->first_ns >= rt->end_ns - (int64_t)(rt->recent * 1e9)
-                     ? " (new: within the last %s of data)"
-                     : " (before the last %s of data)",
-                 recent);
+        tw_say(fresh, sizeof fresh,
+               p->first_ns >= rt->end_ns - (int64_t)(rt->recent * 1e9)
+                   ? " (new: within the last %s of data)"
+                   : " (before the last %s of data)",
+               recent);
     }
     char where[256];
     if (p->ndst == 1)
-        snprintf(where, sizeof where, "only to %s%s%s%s", srv, c->sni[0] ? " (" : "", c->sni,
-                 c->sni[0] ? ")" : "");
+        tw_say(where, sizeof where, "only to %s%s%s%s", srv, c->sni[0] ? " (" : "", c->sni,
+               c->sni[0] ? ")" : "");
     else
-        snprintf(where, sizeof where, "to several servers%s%s%s", c->sni[0] ? " (" : "", c->sni,
-                 c->sni[0] ? "…)" : "");
+        tw_say(where, sizeof where, "to several servers%s%s%s", c->sni[0] ? " (" : "", c->sni,
+               c->sni[0] ? "…)" : "");
     if (c->kind == K_JA4 && c->ja3[0])
-        snprintf(ja3, sizeof ja3, " (JA3 %s%s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
-                 c->nja3_hosts > rt->max_hosts ? ", itself common" : "",
-                 c->variant ? "; same ciphers and extensions as a common client" : "");
+        tw_say(ja3, sizeof ja3, " (JA3 %s%s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
+               c->nja3_hosts > rt->max_hosts ? ", itself common" : "",
+               c->variant ? "; same ciphers and extensions as a common client" : "");
     static const char *const what[K_N] = {"JA4", "JA3S", "domain"};
-    snprintf(dst, n,
-             "%s %s%s used by %u of %zu internal TLS clients (%s), %s, %" PRIu64
-             " session%s, first seen %s%s",
-             what[c->kind], c->value, ja3, p->nhosts, rt->clients.n, hosts, where, p->sessions,
-             p->sessions == 1 ? "" : "s", when, fresh);
+    tw_say(dst, n,
+           "%s %s%s used by %u of %zu internal TLS clients (%s), %s, %" PRIu64
+           " session%s, first seen %s%s",
+           what[c->kind], c->value, ja3, p->nhosts, rt->clients.n, hosts, where, p->sessions,
+           p->sessions == 1 ? "" : "s", when, fresh);
 }
 
 static int rt_emit(struct rt *rt)
 {
     /* Group the one-client-one-server candidates by (client, server); best first. */
-    qsort(rt->c, rt->nc, sizeof *rt->c, cand_cmp);
+    if (rt->nc) /* qsort(NULL, 0, …) is undefined */
+        qsort(rt->c, rt->nc, sizeof *rt->c, cand_cmp);
     for (size_t i = 0; i < rt->nc; i++) {
         struct cand *c = &rt->c[i];
         if (c->st->nhosts != 1 || c->st->ndst != 1)
