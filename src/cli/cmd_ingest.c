@@ -138,7 +138,8 @@ static void summary(const char *path, const struct pipeline *pl, double secs, ui
         printf(", %llu not IP", (unsigned long long)pl->verdicts[DEC_NOT_IP]);
     /* Cut by the capture's snap length: the packet is fine, its tail was not recorded. */
     if (pl->verdicts[DEC_PAYLOAD_TRUNC])
-        printf(", %llu cut by the snap length", (unsigned long long)pl->verdicts[DEC_PAYLOAD_TRUNC]);
+        printf(", %llu cut by the snap length",
+               (unsigned long long)pl->verdicts[DEC_PAYLOAD_TRUNC]);
     if (bad)
         printf(", %llu malformed (see konseki stats)", (unsigned long long)bad);
     if (note)

@@ -3,13 +3,31 @@
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
 extern const struct hunt_kind hunt_kind_psexec, hunt_kind_remoteexec, hunt_kind_collection;
-extern const struct hunt_kind hunt_kind_raretls, hunt_kind_cert, hunt_kind_httpclient,
-    hunt_kind_cloudexfil;
+extern const struct hunt_kind hunt_kind_scan;
+extern const struct hunt_kind hunt_kind_crosszone;
+extern const struct hunt_kind hunt_kind_edgeprobe;
+extern const struct hunt_kind hunt_kind_mfttheft;
+extern const struct hunt_kind hunt_kind_raretls;
+extern const struct hunt_kind hunt_kind_cert;
+extern const struct hunt_kind hunt_kind_httpclient;
+extern const struct hunt_kind hunt_kind_cloudexfil;
 
+/* One line per analysis (merges stay simple). */
+/* clang-format off */
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,   &hunt_kind_query,
-    &hunt_kind_psexec,     &hunt_kind_remoteexec,
-    &hunt_kind_collection, &hunt_kind_raretls,
-    &hunt_kind_cert,       &hunt_kind_httpclient,
-    &hunt_kind_cloudexfil, NULL,
+    &hunt_kind_longconn,
+    &hunt_kind_query,
+    &hunt_kind_psexec,
+    &hunt_kind_remoteexec,
+    &hunt_kind_collection,
+    &hunt_kind_scan,
+    &hunt_kind_crosszone,
+    &hunt_kind_edgeprobe,
+    &hunt_kind_mfttheft,
+    &hunt_kind_raretls,
+    &hunt_kind_cert,
+    &hunt_kind_httpclient,
+    &hunt_kind_cloudexfil,
+    NULL,
 };
+/* clang-format on */
