@@ -66,14 +66,13 @@ struct cx {
     int64_t lo, hi, data_first;
 };
 
-/* The service (registered domain of the matching pattern) of a name, or NULL. */
+/* The service of a name (the entry of `services` it falls under, "*." dropped), or NULL. */
 static const char *cx_service(const struct cx *cx, const char *name, char *label, size_t n)
 {
     for (unsigned i = 0; i < cx->nsvc; i++)
         if (tw_under(name, cx->svc[i])) {
-            hunt_regdomain(cx->svc[i], label, n);
-            if (!label[0])
-                snprintf(label, n, "%s", cx->svc[i]);
+            const char *e = cx->svc[i];
+            snprintf(label, n, "%s", strncmp(e, "*.", 2) == 0 ? e + 2 : e);
             return label;
         }
     return NULL;
