@@ -27,6 +27,7 @@
  * max_certs.
  */
 #include "hunt/hunt.h"
+#include "hunt/netlib.h"
 #include "hunt/tlsweb.h"
 
 #include "core/err.h"
@@ -374,13 +375,13 @@ static int ct_emit(void *arg, const void *key, size_t klen, void *value)
     for (unsigned i = 0; i < n && o < sizeof sigs; i++)
         if (i != best)
             o += (size_t)snprintf(sigs + o, sizeof sigs - o, "; %s", sg[i].what);
-    tw_fmt_when(c->first_ns, when, sizeof when);
-    tw_say(r.explain, sizeof r.explain,
-           "certificate %s%s%s: %s; presented by %s%s to %s%s (%s) in %" PRIu64
-           " session%s, first %s",
-           ci->subject[0] ? ci->subject : r.fp, ci->serial[0] ? ", serial " : "", ci->serial, sigs,
-           r.dst, c->nservers > 1 ? " and others" : "", r.src, c->nclients > 1 ? " and others" : "",
-           c->sni, c->sessions, c->sessions == 1 ? "" : "s", when);
+    hnet_fmt_time(c->first_ns, when, sizeof when);
+    hnet_text(
+        r.explain, sizeof r.explain,
+        "certificate %s%s%s: %s; presented by %s%s to %s%s (%s) in %" PRIu64 " session%s, first %s",
+        ci->subject[0] ? ci->subject : r.fp, ci->serial[0] ? ", serial " : "", ci->serial, sigs,
+        r.dst, c->nservers > 1 ? " and others" : "", r.src, c->nclients > 1 ? " and others" : "",
+        c->sni, c->sessions, c->sessions == 1 ? "" : "s", when);
     snprintf(r.attack, sizeof r.attack, "%s",
              ci->tool ? "T1071.001 T1573.002" : "T1587.003 T1573.002");
     for (unsigned i = 0; i < c->nev; i++)

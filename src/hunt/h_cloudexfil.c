@@ -26,6 +26,7 @@
  *           data from before that day, 0 when it used it before, 0.5 when the data starts that day
  */
 #include "hunt/hunt.h"
+#include "hunt/netlib.h"
 #include "hunt/tlsweb.h"
 
 #include "core/err.h"
@@ -369,7 +370,7 @@ static int cx_emit(void *arg, const void *key, size_t klen, void *value)
     snprintf(r.detail, sizeof r.detail, "%s", g->label);
     char out[32], when[32], dst[64], firsts[120];
     hunt_fmt_bytes((double)g->out, out, sizeof out);
-    tw_fmt_when(g->first_ns, when, sizeof when);
+    hnet_fmt_time(g->first_ns, when, sizeof when);
     hunt_addr(g->dst, 16, dst, sizeof dst);
     if (first == 1)
         snprintf(firsts, sizeof firsts, "; the host's first use of %s in the data", g->label);
@@ -377,12 +378,12 @@ static int cx_emit(void *arg, const void *key, size_t klen, void *value)
         snprintf(firsts, sizeof firsts, "; the host used %s before", g->label);
     else
         firsts[0] = '\0';
-    tw_say(r.explain, sizeof r.explain,
-           "%s sent %s to %s (%s, %s%s) in %" PRIu64 " session%s from %s, %.0f%% of its bytes "
-           "upstream, %.0f%% outside office hours%s",
-           r.src, out, g->name, g->label, g->ndst == 1 ? dst : "several servers",
-           g->named ? "" : ", by DNS answer", g->sessions, g->sessions == 1 ? "" : "s", when,
-           100 * up, 100 * night, firsts);
+    hnet_text(r.explain, sizeof r.explain,
+              "%s sent %s to %s (%s, %s%s) in %" PRIu64 " session%s from %s, %.0f%% of its bytes "
+              "upstream, %.0f%% outside office hours%s",
+              r.src, out, g->name, g->label, g->ndst == 1 ? dst : "several servers",
+              g->named ? "" : ", by DNS answer", g->sessions, g->sessions == 1 ? "" : "s", when,
+              100 * up, 100 * night, firsts);
     for (unsigned i = 0; i < g->nev; i++)
         hunt_result_event(&r, g->ev[i]);
     r.sessions = g->sessions;

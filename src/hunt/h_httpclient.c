@@ -22,6 +22,7 @@
  * emitted.
  */
 #include "hunt/hunt.h"
+#include "hunt/netlib.h"
 #include "hunt/tlsweb.h"
 
 #include "core/err.h"
@@ -201,7 +202,7 @@ static int hc_emit(void *arg, const void *key, size_t klen, void *value)
     if (u->ndst == 1)
         hunt_addr(u->dst, 16, r.dst, sizeof r.dst);
     snprintf(r.domain, sizeof r.domain, "%s", u->host);
-    tw_say(r.detail, sizeof r.detail, "%s", ua);
+    hnet_text(r.detail, sizeof r.detail, "%s", ua);
     snprintf(r.attack, sizeof r.attack, "%s", k.attack);
     char who[96], stack[96], what[160], when[32], dst[64];
     if (k.cls == TW_UA_EMPTY)
@@ -224,15 +225,15 @@ static int hc_emit(void *arg, const void *key, size_t klen, void *value)
                  u->requests - u->pki);
     else
         what[0] = '\0';
-    tw_fmt_when(u->first_ns, when, sizeof when);
+    hnet_fmt_time(u->first_ns, when, sizeof when);
     hunt_addr(u->dst, 16, dst, sizeof dst);
-    tw_say(r.explain, sizeof r.explain,
-           "%s fetched http://%s%s as %s (\"%.120s\"; %s): %" PRIu64 " request%s%s in %" PRIu64
-           " session%s to %s%s%s, first %s",
-           r.src, u->host[0] ? u->host : dst, u->uri[0] == '/' ? u->uri : "/", who, ua, stack,
-           u->requests, u->requests == 1 ? "" : "s", what, u->sessions, u->sessions == 1 ? "" : "s",
-           u->ndst == 1 ? dst : "several servers", u->external ? "" : " (internal)",
-           u->posts ? " with uploads" : "", when);
+    hnet_text(r.explain, sizeof r.explain,
+              "%s fetched http://%s%s as %s (\"%.120s\"; %s): %" PRIu64 " request%s%s in %" PRIu64
+              " session%s to %s%s%s, first %s",
+              r.src, u->host[0] ? u->host : dst, u->uri[0] == '/' ? u->uri : "/", who, ua, stack,
+              u->requests, u->requests == 1 ? "" : "s", what, u->sessions,
+              u->sessions == 1 ? "" : "s", u->ndst == 1 ? dst : "several servers",
+              u->external ? "" : " (internal)", u->posts ? " with uploads" : "", when);
     if (u->best_id)
         hunt_result_event(&r, u->best_id); /* most telling first */
     for (unsigned i = 0; i < u->nev; i++)

@@ -36,6 +36,7 @@
  * are not emitted.
  */
 #include "hunt/hunt.h"
+#include "hunt/netlib.h"
 #include "hunt/tlsweb.h"
 
 #include "core/err.h"
@@ -378,34 +379,34 @@ static void rt_explain(const struct rt *rt, const struct cand *c, char *dst, siz
     const struct fpstat *p = c->st;
     char hosts[200], when[32], srv[64], ja3[160] = "";
     hosts_text(p, hosts, sizeof hosts);
-    tw_fmt_when(p->first_ns, when, sizeof when);
+    hnet_fmt_time(p->first_ns, when, sizeof when);
     hunt_addr(p->dst, 16, srv, sizeof srv);
     char recent[32] = "", fresh[80] = "";
     if (rt->baseline) {
         hunt_fmt_dur(rt->recent, recent, sizeof recent);
-        tw_say(fresh, sizeof fresh,
-               p->first_ns >= rt->end_ns - (int64_t)(rt->recent * 1e9)
-                   ? " (new: within the last %s of data)"
-                   : " (before the last %s of data)",
-               recent);
+        hnet_text(fresh, sizeof fresh,
+                  p->first_ns >= rt->end_ns - (int64_t)(rt->recent * 1e9)
+                      ? " (new: within the last %s of data)"
+                      : " (before the last %s of data)",
+                  recent);
     }
     char where[256];
     if (p->ndst == 1)
-        tw_say(where, sizeof where, "only to %s%s%s%s", srv, c->sni[0] ? " (" : "", c->sni,
-               c->sni[0] ? ")" : "");
+        hnet_text(where, sizeof where, "only to %s%s%s%s", srv, c->sni[0] ? " (" : "", c->sni,
+                  c->sni[0] ? ")" : "");
     else
-        tw_say(where, sizeof where, "to several servers%s%s%s", c->sni[0] ? " (" : "", c->sni,
-               c->sni[0] ? "…)" : "");
+        hnet_text(where, sizeof where, "to several servers%s%s%s", c->sni[0] ? " (" : "", c->sni,
+                  c->sni[0] ? "…)" : "");
     if (c->kind == K_JA4 && c->ja3[0])
-        tw_say(ja3, sizeof ja3, " (JA3 %s%s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
-               c->nja3_hosts > rt->max_hosts ? ", itself common" : "",
-               c->variant ? "; same ciphers and extensions as a common client" : "");
+        hnet_text(ja3, sizeof ja3, " (JA3 %s%s%s%s)", c->ja3, c->more_ja3 ? " and others" : "",
+                  c->nja3_hosts > rt->max_hosts ? ", itself common" : "",
+                  c->variant ? "; same ciphers and extensions as a common client" : "");
     static const char *const what[K_N] = {"JA4", "JA3S", "domain"};
-    tw_say(dst, n,
-           "%s %s%s used by %u of %zu internal TLS clients (%s), %s, %" PRIu64
-           " session%s, first seen %s%s",
-           what[c->kind], c->value, ja3, p->nhosts, rt->clients.n, hosts, where, p->sessions,
-           p->sessions == 1 ? "" : "s", when, fresh);
+    hnet_text(dst, n,
+              "%s %s%s used by %u of %zu internal TLS clients (%s), %s, %" PRIu64
+              " session%s, first seen %s%s",
+              what[c->kind], c->value, ja3, p->nhosts, rt->clients.n, hosts, where, p->sessions,
+              p->sessions == 1 ? "" : "s", when, fresh);
 }
 
 static int rt_emit(struct rt *rt)

@@ -7,11 +7,9 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 int tw_pid(void *dbp, const char *path, int64_t *pid)
 {
@@ -76,25 +74,6 @@ int tw_ip16(const char *s, uint8_t out[16])
         return 0;
     }
     return inet_pton(AF_INET6, s, out) == 1 ? 0 : -1;
-}
-
-void tw_say(char *dst, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, n, fmt, ap);
-    va_end(ap);
-}
-
-void tw_fmt_when(int64_t ns, char *dst, size_t n)
-{
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(dst, n, "?");
-        return;
-    }
-    strftime(dst, n, "%Y-%m-%d %H:%MZ", &tm);
 }
 
 /* ---------------------------------------------------------------- user agents */

@@ -1,8 +1,8 @@
 /*
  * tlsweb.h — what the TLS and web hunts share (rare-tls, cert, http-client, cloud-exfil):
  * record-path lookups in a day file, host-name matching, user-agent and URI classes, known
- * default certificates of attack tools, and a time format for explanations.  The pure
- * functions here are unit-tested (tests/unit/test_hunt_tlsweb.c).
+ * default certificates of attack tools.  The pure functions here are unit-tested
+ * (tests/unit/test_hunt_tlsweb.c); explanations use netlib.h's hnet_text/hnet_fmt_time.
  */
 #ifndef KONSEKI_HUNT_TLSWEB_H
 #define KONSEKI_HUNT_TLSWEB_H
@@ -28,14 +28,8 @@ int tw_name_covers(const char *pattern, const char *host);
    start with "*." (same meaning).  "" never matches. */
 int tw_under(const char *name, const char *dom);
 
-/* snprintf into dst that may cut the text (an explanation stays one bounded line). */
-void tw_say(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 /* A textual IPv4/IPv6 address into konseki's 16-byte form (IPv4 as ::ffff:a.b.c.d); 0 or -1. */
 int tw_ip16(const char *s, uint8_t out[16]);
-
-/* "2024-03-06 08:00Z" (UTC, minutes) of a time in ns. */
-void tw_fmt_when(int64_t ns, char *dst, size_t n);
 
 /* ---------------------------------------------------------------- user agents */
 

@@ -14,13 +14,7 @@ import subprocess
 import tempfile
 
 
-def _csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from netpcap import _sum16 as _csum  # noqa: E402  (the Internet checksum, RFC 1071)
 
 
 def _ip4(src, dst, proto, total, ident):
