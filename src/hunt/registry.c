@@ -7,6 +7,10 @@ extern const struct hunt_kind hunt_kind_scan;
 extern const struct hunt_kind hunt_kind_crosszone;
 extern const struct hunt_kind hunt_kind_edgeprobe;
 extern const struct hunt_kind hunt_kind_mfttheft;
+extern const struct hunt_kind hunt_kind_raretls;
+extern const struct hunt_kind hunt_kind_cert;
+extern const struct hunt_kind hunt_kind_httpclient;
+extern const struct hunt_kind hunt_kind_cloudexfil;
 
 /* One line per analysis (merges stay simple). */
 /* clang-format off */
@@ -20,6 +24,10 @@ const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_crosszone,
     &hunt_kind_edgeprobe,
     &hunt_kind_mfttheft,
+    &hunt_kind_raretls,
+    &hunt_kind_cert,
+    &hunt_kind_httpclient,
+    &hunt_kind_cloudexfil,
     NULL,
 };
 /* clang-format on */
