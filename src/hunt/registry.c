@@ -2,9 +2,11 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_beacon;
 
 const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_longconn,
     &hunt_kind_query,
+    &hunt_kind_beacon,
     NULL,
 };
