@@ -2,11 +2,8 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
-extern const struct hunt_kind hunt_kind_beacon;
+extern const struct hunt_kind hunt_kind_beacon, hunt_kind_egress;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,
-    &hunt_kind_query,
-    &hunt_kind_beacon,
-    NULL,
+    &hunt_kind_longconn, &hunt_kind_query, &hunt_kind_beacon, &hunt_kind_egress, NULL,
 };

@@ -1,8 +1,10 @@
-/* The beacon hunt's series and scores (src/hunt/h_beacon.h): exact numbers on built series. */
+/* The beacon hunt's series and scores (src/hunt/h_beacon.h) and the egress hunt's score
+   (src/hunt/h_egress.h): exact numbers on built series and hosts. */
 #include "t.h"
 
 #include "core/err.h"
 #include "hunt/h_beacon.h"
+#include "hunt/h_egress.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -196,4 +198,52 @@ TEST(beacon_reservoir_bounded)
     struct beacon_score fs;
     ASSERT_EQ(beacon_score(&o, 8, 1, 3, 1, few, &fs), KS_EINVAL);
     beacon_series_release(&o);
+}
+
+TEST(egress_pcr_and_score)
+{
+    ASSERT_TRUE(egress_pcr(0, 0) == 0 && egress_pcr(1, 0) == 1 && egress_pcr(0, 1) == -1);
+    ASSERT_TRUE(egress_pcr(3, 1) == 0.5);
+    /* A consumer (5 MB out, 50 MB in a day) now sends 200 MB and receives 10 MB. */
+    struct egress_in in = {.now_out = 200e6,
+                           .now_in = 10e6,
+                           .base_out = 5e6,
+                           .base_in = 50e6,
+                           .has_base = 1,
+                           .fleet_base = 2e6,
+                           .fleet_jump = 1,
+                           .floor = 1e6,
+                           .jump_half = 10,
+                           .vol_half = 100e6};
+    struct egress_score sc;
+    egress_score(&in, &sc);
+    ASSERT_TRUE(sc.jump == 40 && sc.rel == 40);
+    ASSERT_TRUE(near(sc.s_jump, 0.8, 1e-12));
+    ASSERT_TRUE(near(sc.pcr_now, 190.0 / 210, 1e-12) && near(sc.pcr_base, -45.0 / 55, 1e-12));
+    ASSERT_TRUE(near(sc.s_pcr, (190.0 / 210 + 45.0 / 55) / 2, 1e-12));
+    ASSERT_TRUE(near(sc.s_vol, 2.0 / 3, 1e-12));
+    ASSERT_TRUE(near(sc.score, 2.0 / 3 * (190.0 / 210 + 45.0 / 55) / 2, 1e-12));
+    /* Every host sent 4x more today: the host's 40x is 10x relative, s_jump 0.5. */
+    in.fleet_jump = 4;
+    egress_score(&in, &sc);
+    ASSERT_TRUE(sc.rel == 10 && sc.s_jump == 0.5);
+    /* A producer that stays one (PCR 4/6 then 150/250): no PCR rise; the jump alone scores. */
+    in.base_in = 1e6;
+    in.now_in = 50e6;
+    egress_score(&in, &sc);
+    ASSERT_TRUE(sc.s_pcr == 0 && near(sc.score, 2.0 / 3 * 0.5, 1e-12));
+    /* A tiny baseline counts as the floor: 10 KB -> 2 MB is 2x, not 200x. */
+    struct egress_in tiny = in;
+    tiny.base_out = 10e3;
+    tiny.now_out = 2e6;
+    tiny.fleet_jump = 1;
+    egress_score(&tiny, &sc);
+    ASSERT_TRUE(sc.jump == 2);
+    /* A new talker is measured against the hosts' median baseline; no PCR change of its own. */
+    struct egress_in fresh = in;
+    fresh.has_base = 0;
+    fresh.fleet_jump = 1;
+    egress_score(&fresh, &sc);
+    ASSERT_TRUE(sc.jump == 100 && sc.s_pcr == 0 && sc.pcr_base == sc.pcr_now);
+    ASSERT_TRUE(near(sc.score, 2.0 / 3 * (100.0 / 110), 1e-12));
 }
