@@ -241,6 +241,7 @@ struct bc {
     int64_t budget;
     double *scratch;
     uint64_t clients;
+    uint64_t cand_pairs, cand_names; /* candidates of each sort: pass 2 skips a query */
 };
 
 static int is_multicast(const uint8_t ip[16])
@@ -278,33 +279,66 @@ static int key_make(uint8_t key[KEY_MAX], size_t *klen, int kind, const void *sr
     return 1;
 }
 
-static const char *const names_sql_head = "SELECT p.path, f.value, s.src_ip, ";
-static const char *const names_sql_from =
-    " FROM paths p JOIN fields f ON f.pid = p.pid JOIN sessions s ON s.id = f.id AND s.piece = 0"
-    " WHERE p.path IN ('tls.client.server_name', 'url.domain', 'dns.question.name')"
-    " AND s.first_ns BETWEEN ?1 AND ?2";
+/*
+ * Every row of one kind of entity in a day file, with its key: pairs come from `sessions`
+ * (columns src_ip, dst_ip, then `cols`), names from `fields` joined to the session's piece 0
+ * (path, value, src_ip, then `cols`).  fn gets the key and the index of the first of `cols`.
+ */
+typedef int (*bc_row_fn)(struct bc *b, const uint8_t *key, size_t klen, sqlite3_stmt *s, int col);
 
-static int bc_prepare(struct bc *b, sqlite3 *db, const char *sql, sqlite3_stmt **s)
+static int bc_rows(struct bc *b, sqlite3 *db, int names, const char *cols, const char *tail,
+                   bc_row_fn fn)
 {
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
+    char sql[1024];
+    if (names)
+        snprintf(sql, sizeof sql,
+                 "SELECT p.path, f.value, s.src_ip, %s FROM paths p JOIN fields f ON f.pid = p.pid"
+                 " JOIN sessions s ON s.id = f.id AND s.piece = 0"
+                 " WHERE p.path IN ('tls.client.server_name', 'url.domain', 'dns.question.name')"
+                 " AND s.first_ns BETWEEN ?1 AND ?2 %s",
+                 cols, tail);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT src_ip, dst_ip, %s FROM sessions"
+                 " WHERE first_ns BETWEEN ?1 AND ?2 AND piece = 0 %s",
+                 cols, tail);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return hunt_fail(b->ctx, KS_ESQL, "beacon: %s", sqlite3_errmsg(db));
     int64_t lo, hi;
     hunt_range(b->ctx, &lo, &hi);
-    sqlite3_bind_int64(*s, 1, lo);
-    sqlite3_bind_int64(*s, 2, hi);
-    return 0;
-}
-
-static int bc_done(struct bc *b, sqlite3 *db, sqlite3_stmt *s, int st)
-{
+    sqlite3_bind_int64(s, 1, lo);
+    sqlite3_bind_int64(s, 2, hi);
+    int st, rc = 0;
+    uint8_t key[KEY_MAX];
+    size_t kl;
+    while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+        if (names) {
+            int kind = kind_of_path((const char *)sqlite3_column_text(s, 0));
+            const char *name = (const char *)sqlite3_column_text(s, 1);
+            size_t nl = (size_t)sqlite3_column_bytes(s, 1);
+            if (!kind || !name || !nl || sqlite3_column_bytes(s, 2) != 16 ||
+                !key_make(key, &kl, kind, sqlite3_column_blob(s, 2), name, nl))
+                continue;
+            rc = fn(b, key, kl, s, 3);
+        } else {
+            if (sqlite3_column_bytes(s, 0) != 16 || sqlite3_column_bytes(s, 1) != 16)
+                continue;
+            const uint8_t *dst = sqlite3_column_blob(s, 1);
+            if (is_multicast(dst))
+                continue; /* announcements, not calls home */
+            key_make(key, &kl, K_PAIR, sqlite3_column_blob(s, 0), dst, 16);
+            rc = fn(b, key, kl, s, 2);
+        }
+    }
+    if (!rc && st != SQLITE_DONE)
+        rc = hunt_fail(b->ctx, KS_ESQL, "beacon: %s", sqlite3_errmsg(db));
     sqlite3_finalize(s);
-    if (st != SQLITE_DONE && st != SQLITE_ROW)
-        return hunt_fail(b->ctx, KS_ESQL, "beacon: %s", sqlite3_errmsg(db));
-    return 0;
+    return rc;
 }
 
 /* Pass 1: count one entity's connections of a day; the first time, count its client. */
-static int count_add(struct bc *b, const uint8_t *key, size_t klen, uint64_t n)
+static int count_row(struct bc *b, const uint8_t *key, size_t klen, sqlite3_stmt *s, int col)
 {
     struct count *c = hunt_map_get(&b->ents, key, klen, 1);
     if (!c)
@@ -320,53 +354,18 @@ static int count_add(struct bc *b, const uint8_t *key, size_t klen, uint64_t n)
         if (h && !h->n++)
             b->clients++;
     }
-    c->n += n;
+    c->n += (uint64_t)sqlite3_column_int64(s, col);
     return 0;
 }
 
-static int count_day(void *arg, int day, void *dbp)
+static int count_day(void *arg, int day, void *db)
 {
     (void)day;
     struct bc *b = arg;
-    sqlite3 *db = dbp;
-    sqlite3_stmt *s;
-    int rc = bc_prepare(b, db,
-                        "SELECT src_ip, dst_ip, count(*) FROM sessions"
-                        " WHERE first_ns BETWEEN ?1 AND ?2 AND piece = 0"
-                        " GROUP BY src_ip, dst_ip",
-                        &s);
-    if (rc)
-        return rc;
-    int st;
-    uint8_t key[KEY_MAX];
-    size_t kl;
-    while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 0) != 16 || sqlite3_column_bytes(s, 1) != 16)
-            continue;
-        const uint8_t *dst = sqlite3_column_blob(s, 1);
-        if (is_multicast(dst))
-            continue;
-        key_make(key, &kl, K_PAIR, sqlite3_column_blob(s, 0), dst, 16);
-        count_add(b, key, kl, (uint64_t)sqlite3_column_int64(s, 2));
-    }
-    if ((rc = bc_done(b, db, s, st)))
-        return rc;
-
-    char sql[1024];
-    snprintf(sql, sizeof sql, "%scount(*)%s GROUP BY f.pid, f.value, s.src_ip", names_sql_head,
-             names_sql_from);
-    if ((rc = bc_prepare(b, db, sql, &s)))
-        return rc;
-    while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        int kind = kind_of_path((const char *)sqlite3_column_text(s, 0));
-        const char *name = (const char *)sqlite3_column_text(s, 1);
-        size_t nl = (size_t)sqlite3_column_bytes(s, 1);
-        if (!kind || !name || !nl || sqlite3_column_bytes(s, 2) != 16)
-            continue;
-        if (key_make(key, &kl, kind, sqlite3_column_blob(s, 2), name, nl))
-            count_add(b, key, kl, (uint64_t)sqlite3_column_int64(s, 3));
-    }
-    return bc_done(b, db, s, st);
+    int rc = bc_rows(b, db, 0, "count(*)", "GROUP BY src_ip, dst_ip", count_row);
+    if (!rc)
+        rc = bc_rows(b, db, 1, "count(*)", "GROUP BY f.pid, f.value, s.src_ip", count_row);
+    return rc;
 }
 
 /* Between the passes: every entity with min_conns connections becomes a candidate. */
@@ -385,25 +384,29 @@ static int cand_make(void *arg, const void *key, size_t klen, void *value)
     const struct count *p = hunt_map_get(&b->prev, pk, klen - 16, 0);
     k->nsrc = p ? (double)p->n : 0;
     k->s.cap = b->samples;
+    if (pk[0] == K_PAIR)
+        b->cand_pairs++;
+    else
+        b->cand_names++;
     return 0;
 }
 
-static int cand_add(struct bc *b, struct cand *k, sqlite3_stmt *s, int c_dst)
+/* Pass 2: a connection of a candidate (columns dst_ip, first_ns, bytes, id, dst_port, proto). */
+static int series_row(struct bc *b, const uint8_t *key, size_t klen, sqlite3_stmt *s, int col)
 {
-    int64_t t = sqlite3_column_int64(s, c_dst + 1);
-    int64_t bytes = sqlite3_column_int64(s, c_dst + 2);
-    uint64_t id = (uint64_t)sqlite3_column_int64(s, c_dst + 3);
-    int port = sqlite3_column_int(s, c_dst + 4), proto = sqlite3_column_int(s, c_dst + 5);
-    const uint8_t *dst = sqlite3_column_blob(s, c_dst);
-    if (sqlite3_column_bytes(s, c_dst) != 16)
+    struct cand *k = hunt_map_get(&b->cands, key, klen, 0);
+    if (!k || sqlite3_column_bytes(s, col) != 16)
         return 0;
+    const uint8_t *dst = sqlite3_column_blob(s, col);
+    int64_t t = sqlite3_column_int64(s, col + 1), bytes = sqlite3_column_int64(s, col + 2);
+    uint64_t id = (uint64_t)sqlite3_column_int64(s, col + 3);
+    int port = sqlite3_column_int(s, col + 4), proto = sqlite3_column_int(s, col + 5);
     int rc = beacon_series_add(&k->s, t, (double)bytes, &b->budget);
     if (rc == KS_ELIMIT)
         return hunt_fail(b->ctx, KS_ELIMIT,
-                         "beacon: more than %" PRId64
-                         " interval samples in all: raise max_samples, lower samples or "
-                         "narrow --since/--until",
-                         (int64_t)hunt_num(b->ctx, "max_samples"));
+                         "beacon: more than %.0f interval samples in all: raise max_samples, "
+                         "lower samples or narrow --since/--until",
+                         hunt_num(b->ctx, "max_samples"));
     if (rc)
         return hunt_fail(b->ctx, rc, "beacon: out of memory");
     if (k->s.n == 1) {
@@ -424,61 +427,24 @@ static int cand_add(struct bc *b, struct cand *k, sqlite3_stmt *s, int c_dst)
     return 0;
 }
 
-static int series_day(void *arg, int day, void *dbp)
+/*
+ * Each entity's connections must come in time order: days come oldest first, pairs by the
+ * first_ns index, names by (name, client, first_ns) — SQLite sorts only within each name of the
+ * fields index, so no day's rows are sorted whole.
+ */
+static int series_day(void *arg, int day, void *db)
 {
     (void)day;
     struct bc *b = arg;
-    sqlite3 *db = dbp;
-    sqlite3_stmt *s;
-    int rc = bc_prepare(b, db,
-                        "SELECT src_ip, dst_ip, first_ns, src_bytes + dst_bytes, id, dst_port,"
-                        " proto FROM sessions WHERE first_ns BETWEEN ?1 AND ?2 AND piece = 0"
-                        " ORDER BY first_ns",
-                        &s);
-    if (rc)
-        return rc;
-    int st;
-    uint8_t key[KEY_MAX];
-    size_t kl;
-    while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(s, 0) != 16 || sqlite3_column_bytes(s, 1) != 16)
-            continue;
-        key_make(key, &kl, K_PAIR, sqlite3_column_blob(s, 0), sqlite3_column_blob(s, 1), 16);
-        struct cand *k = hunt_map_get(&b->cands, key, kl, 0);
-        if (k && (rc = cand_add(b, k, s, 1)))
-            break;
-    }
-    if (rc) {
-        sqlite3_finalize(s);
-        return rc;
-    }
-    if ((rc = bc_done(b, db, s, st)))
-        return rc;
-
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "%ss.dst_ip, s.first_ns, s.src_bytes + s.dst_bytes, s.id, s.dst_port, s.proto%s"
-             " ORDER BY f.pid, f.value, s.src_ip, s.first_ns",
-             names_sql_head, names_sql_from);
-    if ((rc = bc_prepare(b, db, sql, &s)))
-        return rc;
-    while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-        int kind = kind_of_path((const char *)sqlite3_column_text(s, 0));
-        const char *name = (const char *)sqlite3_column_text(s, 1);
-        size_t nl = (size_t)sqlite3_column_bytes(s, 1);
-        if (!kind || !name || !nl || sqlite3_column_bytes(s, 2) != 16)
-            continue;
-        if (!key_make(key, &kl, kind, sqlite3_column_blob(s, 2), name, nl))
-            continue;
-        struct cand *k = hunt_map_get(&b->cands, key, kl, 0);
-        if (k && (rc = cand_add(b, k, s, 3)))
-            break;
-    }
-    if (rc) {
-        sqlite3_finalize(s);
-        return rc;
-    }
-    return bc_done(b, db, s, st);
+    static const char cols[] = "dst_ip, first_ns, src_bytes + dst_bytes, id, dst_port, proto";
+    static const char ncols[] =
+        "s.dst_ip, s.first_ns, s.src_bytes + s.dst_bytes, s.id, s.dst_port, s.proto";
+    int rc = 0;
+    if (b->cand_pairs)
+        rc = bc_rows(b, db, 0, cols, "ORDER BY first_ns", series_row);
+    if (!rc && b->cand_names)
+        rc = bc_rows(b, db, 1, ncols, "ORDER BY f.pid, f.value, s.src_ip, s.first_ns", series_row);
+    return rc;
 }
 
 /* A name that went to one address and carries (nearly) all of that pair's connections absorbs

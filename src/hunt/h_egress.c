@@ -17,8 +17,9 @@
  *
  *   jump   = now_out / max(base_out, min_baseline)    a host without a baseline day is measured
  *            against the median baseline of all hosts (a new talker is compared with its peers);
- *   rel    = jump / max(1, fleet jump), fleet jump = the median jump of the hosts with a
- *            baseline, so a day when every host sends more (patch day) lifts no one;
+ *   rel    = jump / max(1, fleet jump), fleet jump = the median of now_out / base_out over the
+ *            hosts that sent something then and now, so a day when every host sends more
+ *            (patch day) lifts no one;
  *   s_jump = rel / (rel + jump_half);  s_pcr = max(0, PCR_now - PCR_base) / 2;
  *   s_vol  = now_out / (now_out + vol_half);
  *   score  = s_vol * max(s_jump, s_pcr).
@@ -201,7 +202,7 @@ static void host_figures(const struct eg *e, const struct host *h, struct egress
     }
 }
 
-/* Fleet figures: the median baseline and the median jump over all hosts with a baseline. */
+/* Fleet figures: the median baseline of the hosts with one, and their median change. */
 struct fleet {
     struct eg *e;
     struct hunt_vec base, jump;
@@ -219,11 +220,9 @@ static int fleet_each(void *arg, const void *key, size_t klen, void *value)
         return 0;
     if (hunt_vec_push(&f->base, in.base_out))
         return KS_ENOMEM;
-    if (in.now_out + in.now_in > 0) {
-        double b = in.base_out > in.floor ? in.base_out : in.floor;
-        if (hunt_vec_push(&f->jump, b > 0 ? in.now_out / b : 0))
-            return KS_ENOMEM;
-    }
+    /* The typical change: hosts that sent something both then and now, their own ratio. */
+    if (in.now_out > 0 && in.base_out > 0 && hunt_vec_push(&f->jump, in.now_out / in.base_out))
+        return KS_ENOMEM;
     return 0;
 }
 

@@ -14,7 +14,7 @@ struct egress_in {
     double base_out, base_in; /* per day, median over the baseline days with traffic */
     int has_base;             /* 0: no baseline day had traffic (a new talker) */
     double fleet_base;        /* median baseline out of all hosts: a new talker's baseline */
-    double fleet_jump;        /* median jump of all hosts with a baseline: the common change */
+    double fleet_jump;        /* median now_out / base_out of the hosts: the common change */
     double floor;             /* baselines below this count as this (no 100× from 10 KB) */
     double jump_half;         /* relative jump that scores 0.5 */
     double vol_half;          /* bytes out per day that score 0.5 */
