@@ -42,7 +42,7 @@ struct beacon_reg {
 };
 
 /*
- * score = (s_skew + s_mad) / 2, s_skew = 1 - |Bowley skewness|, s_mad = max(0, 1 - 2 MAD/median)
+ * score = sqrt(s_skew * s_mad), s_skew = 1 - |Bowley skewness|, s_mad = max(0, 1 - 2 MAD/median)
  * (uniform jitter of ±j gives MAD = j/2 · median, so s_mad = 1 - j).  v (n values) is sorted in
  * place.  Fewer than 3 values or a median of 0 score 0.
  */
@@ -68,7 +68,7 @@ struct beacon_score {
 };
 
 /*
- * score = weight * prevalence * (iv.score + sz.score + coverage + duration) / 4.  scratch holds
+ * score = weight * prevalence * iv.score * (sz.score + coverage + duration) / 3.  scratch holds
  * at least s->kept doubles.  Returns 0, or KS_EINVAL when the series has fewer than 3 intervals.
  */
 int beacon_score(const struct beacon_series *s, double full_hours, double nsrc, double half,
