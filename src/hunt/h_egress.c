@@ -130,24 +130,40 @@ static void peer_add(struct host *h, const uint8_t ip[16], double out)
     }
 }
 
+/*
+ * A statement over the sessions of the range from day from_day on (days since the epoch), with
+ * ?1 ?2 bound to that span; *s = NULL when the span is empty.
+ */
+static int eg_prepare(struct eg *e, sqlite3 *db, const char *sql, int64_t from_day,
+                      sqlite3_stmt **s)
+{
+    int64_t lo, hi;
+    hunt_range(e->ctx, &lo, &hi);
+    if (from_day != INT64_MIN && lo < from_day * NS_PER_DAY)
+        lo = from_day * NS_PER_DAY;
+    *s = NULL;
+    if (lo > hi)
+        return 0;
+    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
+        return hunt_fail(e->ctx, KS_ESQL, "egress: %s", sqlite3_errmsg(db));
+    sqlite3_bind_int64(*s, 1, lo);
+    sqlite3_bind_int64(*s, 2, hi);
+    return 0;
+}
+
 static int eg_day(void *arg, int day, void *dbp)
 {
     (void)day;
     struct eg *e = arg;
     sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(e->ctx, &lo, &hi);
-    if (lo < e->first_day * NS_PER_DAY)
-        lo = e->first_day * NS_PER_DAY;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT src_ip, dst_ip, first_ns / 86400000000000, sum(src_bytes),"
-                           " sum(dst_bytes) FROM sessions WHERE first_ns BETWEEN ?1 AND ?2"
-                           " GROUP BY src_ip, dst_ip, first_ns / 86400000000000",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(e->ctx, KS_ESQL, "egress: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+    sqlite3_stmt *s;
+    int rc = eg_prepare(e, db,
+                        "SELECT src_ip, dst_ip, first_ns / 86400000000000, sum(src_bytes),"
+                        " sum(dst_bytes) FROM sessions WHERE first_ns BETWEEN ?1 AND ?2"
+                        " GROUP BY src_ip, dst_ip, first_ns / 86400000000000",
+                        e->first_day, &s);
+    if (rc || !s)
+        return rc;
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(s, 0) != 16 || sqlite3_column_bytes(s, 1) != 16)
@@ -280,27 +296,20 @@ static int ev_day(void *arg, int day, void *dbp)
     (void)day;
     struct eg *e = arg;
     sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(e->ctx, &lo, &hi);
-    if (lo < e->recent_day * NS_PER_DAY)
-        lo = e->recent_day * NS_PER_DAY;
-    if (lo > hi)
-        return 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, src_ip, dst_ip, src_bytes, dst_bytes, first_ns, last_ns"
-                           " FROM sessions WHERE src_ip = ?3 AND first_ns BETWEEN ?1 AND ?2"
-                           " UNION ALL "
-                           "SELECT id, src_ip, dst_ip, src_bytes, dst_bytes, first_ns, last_ns"
-                           " FROM sessions WHERE dst_ip = ?3 AND first_ns BETWEEN ?1 AND ?2",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(e->ctx, KS_ESQL, "egress: %s", sqlite3_errmsg(db));
+    sqlite3_stmt *s;
+    int rc = eg_prepare(e, db,
+                        "SELECT id, src_ip, dst_ip, src_bytes, dst_bytes, first_ns, last_ns"
+                        " FROM sessions WHERE src_ip = ?3 AND first_ns BETWEEN ?1 AND ?2"
+                        " UNION ALL "
+                        "SELECT id, src_ip, dst_ip, src_bytes, dst_bytes, first_ns, last_ns"
+                        " FROM sessions WHERE dst_ip = ?3 AND first_ns BETWEEN ?1 AND ?2",
+                        e->recent_day, &s);
+    if (rc || !s)
+        return rc;
     int st = SQLITE_DONE;
     for (size_t i = 0; i < e->ncands; i++) {
         struct cand *c = &e->cands[i];
         sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, lo);
-        sqlite3_bind_int64(s, 2, hi);
         sqlite3_bind_blob(s, 3, c->ip, 16, SQLITE_STATIC);
         while ((st = sqlite3_step(s)) == SQLITE_ROW) {
             if (sqlite3_column_bytes(s, 1) != 16 || sqlite3_column_bytes(s, 2) != 16)
@@ -392,15 +401,12 @@ static int last_day(void *arg, int day, void *dbp)
     (void)day;
     struct eg *e = arg;
     sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(e->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT max(first_ns) FROM sessions WHERE first_ns BETWEEN ?1 AND ?2",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(e->ctx, KS_ESQL, "egress: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+    sqlite3_stmt *s;
+    int rc =
+        eg_prepare(e, db, "SELECT max(first_ns) FROM sessions WHERE first_ns BETWEEN ?1 AND ?2",
+                   INT64_MIN, &s);
+    if (rc || !s)
+        return rc;
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         int64_t d = sqlite3_column_int64(s, 0) / NS_PER_DAY;
         if (d > e->last_day)

@@ -10,14 +10,9 @@ timeline is.
 import random
 import struct
 
+from netpcap import _sum16 as _csum
 
-def _csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+
 
 
 def _ip(a):

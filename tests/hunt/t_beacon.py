@@ -23,6 +23,14 @@ def synth_store(env, name):
     return _synth[name]
 
 
+def planted(env, hunt):
+    """The generated scenario's store and its one planted threat for hunt."""
+    store, _ = env.hunt_store()
+    threat = env.truth(hunt, threat=True)
+    assert len(threat) == 1, threat
+    return store, threat[0]
+
+
 def sessions(env, store, ids):
     """The stored sessions (piece 0) of event ids, by id."""
     out = {}
@@ -61,10 +69,7 @@ def matches(r, t):
 # ---------------------------------------------------------------- beacon
 
 def test_beacon_generated(env):
-    store, _ = env.hunt_store()
-    threat = env.truth("beacon", threat=True)
-    assert len(threat) == 1, threat
-    t = threat[0]
+    store, t = planted(env, "beacon")
     res, run = env.hunt(store, "beacon")
     # the planted C2 is the first thing an analyst sees
     assert rank_of(res, lambda r: matches(r, t)) == 1, [x["hunt"]["explanation"] for x in res[:5]]
@@ -166,10 +171,7 @@ def test_beacon_real_dns_c2(env):
 # ---------------------------------------------------------------- egress
 
 def test_egress_generated(env):
-    store, _ = env.hunt_store()
-    threat = env.truth("egress", threat=True)
-    assert len(threat) == 1, threat
-    t = threat[0]
+    store, t = planted(env, "egress")
     res, _ = env.hunt(store, "egress")
     assert rank_of(res, lambda r: r["source"]["ip"] == t["src"]) == 1, \
         [x["hunt"]["explanation"] for x in res[:5]]
