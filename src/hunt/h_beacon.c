@@ -410,7 +410,7 @@ static int series_row(struct bc *b, const uint8_t *key, size_t klen, sqlite3_stm
     int rc = beacon_series_add(&k->s, t, (double)bytes, &b->budget);
     if (rc == KS_ELIMIT)
         return hunt_fail(b->ctx, KS_ELIMIT,
-                         "beacon: more than %.0f interval samples in all: raise max_samples, "
+                         "more than %.0f interval samples in all: raise max_samples, "
                          "lower samples or narrow --since/--until",
                          hunt_num(b->ctx, "max_samples"));
     if (rc)
@@ -585,11 +585,11 @@ static int beacon_run(struct hunt_ctx *ctx)
     double samples = hunt_num(ctx, "samples");
     double max_ent = hunt_num(ctx, "max_entities");
     if (samples < 3 || samples > 1e7)
-        return hunt_fail(ctx, KS_EINVAL, "beacon: samples must be between 3 and 10000000");
+        return hunt_fail(ctx, KS_EINVAL, "samples must be between 3 and 10000000");
     if (b.min_conns < 4)
-        return hunt_fail(ctx, KS_EINVAL, "beacon: min_conns must be at least 4");
+        return hunt_fail(ctx, KS_EINVAL, "min_conns must be at least 4");
     if (max_ent < 1)
-        return hunt_fail(ctx, KS_EINVAL, "beacon: max_entities must be at least 1");
+        return hunt_fail(ctx, KS_EINVAL, "max_entities must be at least 1");
     b.samples = (uint32_t)samples;
     hunt_map_init(&b.ents, sizeof(struct count), (size_t)max_ent);
     hunt_map_init(&b.prev, sizeof(struct count), (size_t)max_ent);
@@ -599,7 +599,7 @@ static int beacon_run(struct hunt_ctx *ctx)
     int rc = hunt_days(ctx, count_day, &b);
     if (!rc && (b.ents.refused || b.prev.refused || b.hosts.refused))
         rc = hunt_fail(ctx, KS_ELIMIT,
-                       "beacon: more than %.0f host pairs and names: raise max_entities or "
+                       "more than %.0f host pairs and names: raise max_entities or "
                        "narrow --since/--until",
                        max_ent);
     if (!rc)

@@ -256,7 +256,7 @@ static int cand_each(void *arg, const void *key, size_t klen, void *value)
         return 0;
     if (e->ncands >= HUNT_MAX_RESULTS)
         return hunt_fail(e->ctx, KS_ELIMIT,
-                         "egress: more than %d hosts jumped: raise min_bytes or min_jump",
+                         "more than %d hosts jumped: raise min_bytes or min_jump",
                          HUNT_MAX_RESULTS);
     memcpy(c.ip, key, 16);
     c.score = c.sc.score;
@@ -422,7 +422,7 @@ static int egress_run(struct hunt_ctx *ctx)
     if (recent < 1 || baseline < 0 || recent + baseline > EG_MAX_WINDOW ||
         recent != floor(recent) || baseline != floor(baseline))
         return hunt_fail(ctx, KS_EINVAL,
-                         "egress: recent_days (>= 1) and baseline_days (>= 0) are whole days, "
+                         "recent_days (>= 1) and baseline_days (>= 0) are whole days, "
                          "%d in all at most",
                          EG_MAX_WINDOW);
     struct eg e = {.ctx = ctx,
@@ -447,7 +447,7 @@ static int egress_run(struct hunt_ctx *ctx)
     rc = hunt_days(ctx, eg_day, &e);
     if (!rc && e.hosts.refused)
         rc = hunt_fail(ctx, KS_ELIMIT,
-                       "egress: more than %.0f internal hosts talk to external ones: raise "
+                       "more than %.0f internal hosts talk to external ones: raise "
                        "max_hosts or narrow --since/--until",
                        hunt_num(ctx, "max_hosts"));
     if (!rc)
