@@ -61,7 +61,7 @@ suite hunt-asan tests/hunt/run.py build/asan
 suite case tests/case/run.py build
 suite case-asan tests/case/run.py build/asan
 suite gen-tshark tests/gen/check-tshark.sh build
-suite hunt tests/e2e/hunt.sh build
+suite gen-hunt tests/e2e/hunt.sh build
 suite capture tests/capture/run.sh build
 suite capture-asan tests/capture/run.sh build/asan
 suite fuzz-replay-asan tests/fuzz/replay.sh build/asan
