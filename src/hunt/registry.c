@@ -11,6 +11,8 @@ extern const struct hunt_kind hunt_kind_raretls;
 extern const struct hunt_kind hunt_kind_cert;
 extern const struct hunt_kind hunt_kind_httpclient;
 extern const struct hunt_kind hunt_kind_cloudexfil;
+extern const struct hunt_kind hunt_kind_beacon;
+extern const struct hunt_kind hunt_kind_egress;
 
 /* One line per analysis (merges stay simple). */
 /* clang-format off */
@@ -28,6 +30,8 @@ const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_cert,
     &hunt_kind_httpclient,
     &hunt_kind_cloudexfil,
+    &hunt_kind_beacon,
+    &hunt_kind_egress,
     NULL,
 };
 /* clang-format on */
