@@ -2,9 +2,11 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_dnstunnel;
+extern const struct hunt_kind hunt_kind_nxdomain;
+extern const struct hunt_kind hunt_kind_krbspray;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn,
-    &hunt_kind_query,
-    NULL,
+    &hunt_kind_longconn, &hunt_kind_query,    &hunt_kind_dnstunnel,
+    &hunt_kind_nxdomain, &hunt_kind_krbspray, NULL,
 };
