@@ -4,7 +4,8 @@
  *   konseki-gen [--seed N] [--start T] [--duration D] [--sessions N | --size S]
  *               [--mix default|bulk|small] [--format pcap|pcap-ns|pcapng]
  *               [--link ethernet|sll|sll2|raw|null] [--truth FILE.jsonl]
- *               [--scenario basic|long|frag|plant|mixed] [-v] -o OUT|-
+ *               [--scenario basic|long|frag|plant|hunt|mixed] [--hunt-truth FILE]
+ *               [-v] -o OUT|-
  *
  * The scheduler: a binary heap of live sessions keyed by (time of next packet,
  * session id), plus an arrival clock that spawns new sessions from the mix.
@@ -33,6 +34,8 @@
 
 #define OUT_BUF (8u << 20)
 #define DEFAULT_START "2024-01-15T09:00:00Z"
+#define HUNT_START "2024-03-04T00:00:00Z"
+#define HUNT_SNAP 128
 #define DEFAULT_SESSIONS 1000
 
 struct hent {
@@ -55,6 +58,7 @@ struct gen {
     int stop;
     int sampling; /* estimating the mix: dry-run and drop what is pushed */
     uint64_t sample_sessions, sample_bytes;
+    struct gen_hunt *hunt; /* --scenario hunt: its schedule spawns the sessions */
 };
 
 /* ------------------------------------------------------------------ heap */
@@ -132,7 +136,7 @@ static uint64_t dry_run(const struct sess *s, const struct world *w, const struc
         st->bytes[d.dir] += len;
         st->payload[d.dir] += gen_wire_payload_len(&tmp, &d);
         st->frags += d.frag;
-        file_bytes += gen_wire_record_len(c, len);
+        file_bytes += gen_wire_record_len(c, gen_wire_caplen(&tmp, c, &d, len));
     } while (more);
     if (f)
         truth_line(f, &tmp, st);
@@ -238,6 +242,11 @@ static int run(struct gen *g, int arrivals, int64_t start, int64_t mean_gap, str
     int rc;
     for (;;) {
         int64_t top = g->nheap ? g->heap[0].key : INT64_MAX;
+        if (g->hunt && gen_hunt_next(g->hunt) <= top && gen_hunt_next(g->hunt) != INT64_MAX) {
+            if ((rc = gen_hunt_spawn(g->hunt, &g->w, c, &g->next_id, push_sess, g)))
+                return rc;
+            continue;
+        }
         if (arrivals && !g->stop && next_arrival <= top) {
             if ((rc = gen_spawn_mix(&g->w, c, ar, next_arrival, &g->next_id, push_sess, g)))
                 return rc;
@@ -276,6 +285,8 @@ static int run(struct gen *g, int arrivals, int64_t start, int64_t mean_gap, str
         }
         heap_pop(g);
         rc = check_session(s);
+        if (g->hunt)
+            gen_hunt_seen(g->hunt, s);
         if (!rc && !g->stop) {
             struct sess *b = gen_sess_reuse_next(s, c, g->next_id);
             if (b) {
@@ -406,7 +417,8 @@ static void usage(FILE *f)
           "  --format F          pcap (µs) | pcap-ns | pcapng (ns)\n"
           "  --link L            ethernet | sll | sll2 | raw | null\n"
           "  --truth FILE        ground truth, one JSON object per session, in start order\n"
-          "  --scenario NAME     basic | long | frag | plant | mixed (default: mixed)\n"
+          "  --scenario NAME     basic | long | frag | plant | hunt | mixed (default: mixed)\n"
+          "  --hunt-truth FILE   hunt: one JSON object per planted threat / look-alike\n"
           "  -v, --verbose       a summary line on stderr\n"
           "  -o OUT              output file, - for standard output\n",
           f);
@@ -417,19 +429,27 @@ int main(int argc, char **argv)
     static const char *const mixes[] = {"default", "bulk", "small"};
     static const char *const formats[] = {"pcap", "pcap-ns", "pcapng"};
     static const char *const links[] = {"ethernet", "sll", "sll2", "raw", "null"};
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, 'S'},     {"start", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'}, {"sessions", required_argument, NULL, 'n'},
-        {"size", required_argument, NULL, 'z'},     {"mix", required_argument, NULL, 'm'},
-        {"format", required_argument, NULL, 'f'},   {"link", required_argument, NULL, 'l'},
-        {"truth", required_argument, NULL, 't'},    {"scenario", required_argument, NULL, 'c'},
-        {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
-        {"output", required_argument, NULL, 'o'},   {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"seed", required_argument, NULL, 'S'},
+                                         {"start", required_argument, NULL, 's'},
+                                         {"duration", required_argument, NULL, 'd'},
+                                         {"sessions", required_argument, NULL, 'n'},
+                                         {"size", required_argument, NULL, 'z'},
+                                         {"mix", required_argument, NULL, 'm'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"link", required_argument, NULL, 'l'},
+                                         {"truth", required_argument, NULL, 't'},
+                                         {"scenario", required_argument, NULL, 'c'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"hunt-truth", required_argument, NULL, 'H'},
+                                         {NULL, 0, NULL, 0}};
     uint64_t seed = 1, sessions = 0, size = 0;
     int64_t start, duration = 3600 * KT_NS_PER_SEC;
-    const char *out_path = NULL, *truth_path = NULL, *scenario = "mixed";
+    const char *out_path = NULL, *truth_path = NULL, *scenario = "mixed", *hunt_path = NULL;
+    int start_given = 0;
     int verbose = 0;
-    struct gen_cfg cfg = {LINK_ETH, FMT_PCAP, 1000, MIX_DEFAULT};
+    struct gen_cfg cfg = {LINK_ETH, FMT_PCAP, 1000, MIX_DEFAULT, 0};
     if (ktime_parse(DEFAULT_START, 0, &start))
         return 2;
 
@@ -443,6 +463,7 @@ int main(int argc, char **argv)
         case 's':
             /* Absolute times only: a relative "7d" would depend on the clock. */
             bad = ktime_parse(optarg, 0, &start) != 0 || start < 0;
+            start_given = 1;
             break;
         case 'd':
             bad = parse_duration(optarg, &duration) != 0;
@@ -469,7 +490,10 @@ int main(int argc, char **argv)
             scenario = optarg;
             bad = strcmp(scenario, "basic") && strcmp(scenario, "long") &&
                   strcmp(scenario, "frag") && strcmp(scenario, "plant") &&
-                  strcmp(scenario, "mixed");
+                  strcmp(scenario, "hunt") && strcmp(scenario, "mixed");
+            break;
+        case 'H':
+            hunt_path = optarg;
             break;
         case 'v':
             verbose = 1;
@@ -499,6 +523,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    int hunt = strcmp(scenario, "hunt") == 0;
+    if (hunt_path && !hunt) {
+        fprintf(stderr, "konseki-gen: --hunt-truth needs --scenario hunt\n");
+        return 1;
+    }
+    if (hunt && !start_given && ktime_parse(HUNT_START, 0, &start))
+        return 2;
     if (truth_path && strcmp(truth_path, "-") == 0 && strcmp(out_path, "-") == 0) {
         fprintf(stderr, "konseki-gen: -o - and --truth - cannot both use standard output\n");
         return 1;
@@ -559,6 +590,13 @@ int main(int argc, char **argv)
 
     if ((rc = gen_world_init(&g.w, seed)))
         goto fail_internal;
+    if (hunt) {
+        if ((rc = gen_hunt_new(&g.w, seed, start, &g.hunt))) {
+            gen_world_release(&g.w);
+            goto fail_internal;
+        }
+        g.cfg.snap = HUNT_SNAP;
+    }
     if (truth_path) {
         g.truth = strcmp(truth_path, "-") == 0 ? stdout : fopen(truth_path, "w");
         if (!g.truth) {
@@ -582,7 +620,8 @@ int main(int argc, char **argv)
     if (!rc && fixed) {
         g.max_sessions = UINT64_MAX;
         g.max_bytes = UINT64_MAX;
-        rc = gen_spawn_scenario(scenario, &g.w, &g.cfg, &ar, start, &g.next_id, push_sess, &g);
+        if (!hunt)
+            rc = gen_spawn_scenario(scenario, &g.w, &g.cfg, &ar, start, &g.next_id, push_sess, &g);
     }
     if (!rc)
         rc = run(&g, !fixed, start, mean_gap, &ar);
@@ -595,6 +634,13 @@ int main(int argc, char **argv)
     int trc = 0;
     if (g.truth && (fflush(g.truth) != 0 || (g.truth != stdout && fclose(g.truth) != 0)))
         trc = KS_EIO;
+    if (!rc && hunt_path) {
+        FILE *hf = strcmp(hunt_path, "-") == 0 ? stdout : fopen(hunt_path, "w");
+        if (!hf || gen_hunt_truth(g.hunt, hf) || fflush(hf) != 0 ||
+            (hf != stdout && fclose(hf) != 0))
+            trc = KS_EIO;
+    }
+    gen_hunt_free(g.hunt);
     gen_world_release(&g.w);
     if (rc == KS_EIO || (!rc && (orc || trc))) {
         fprintf(stderr, "konseki-gen: write failed: %s\n", strerror(g.out.err ? g.out.err : errno));

@@ -87,6 +87,7 @@ struct world {
     char *text;                 /* printable words: HTML-ish bodies, syslog text */
     size_t text_len;            /* usable length; GEN_POOL_SLACK more bytes follow */
     struct gen_script *scripts; /* planted conversations (gen_plant.c); freed with the world */
+    void *tls_key;              /* the test key (EVP_PKEY), parsed on first use; freed with it */
 };
 
 #define GEN_POOL_SLACK 65536
@@ -110,6 +111,10 @@ enum gen_kind {
     K_SSH, /* the kinds below occur only in planted sessions (--scenario plant) */
     K_SMB,
     K_KRB,
+    K_CONNECT, /* the kinds below occur only in --scenario hunt */
+    K_DCERPC,
+    K_LDAP,
+    K_RDP,
     K__COUNT
 };
 enum gen_variant { V_NORMAL, V_LONG, V_REUSE, V_BULK, V_UPLOAD };
@@ -206,6 +211,8 @@ struct sess {
     struct tstats st;                /* accumulated by the real run */
     struct tstats plan;              /* what the dry run said (the truth line) */
     const struct gen_script *script; /* planted: messages and truth come from it (borrowed) */
+    uint16_t tag;                    /* --scenario hunt: 1 + index of its hunt-truth item */
+    uint8_t snap;                    /* bulk: frames of pure body are cut to cfg.snap bytes */
     struct msg m[2];
 };
 
@@ -214,6 +221,12 @@ struct gen_cfg {
     int format; /* enum gen_format */
     int64_t tq; /* timestamp quantum in ns (1000 for µs pcap) */
     int mix;    /* enum gen_mix */
+    /*
+     * Snap length for the body frames of sessions with s->snap (0: never cut).  A frame
+     * is cut only where its payload holds nothing but generated body bytes: headers,
+     * handshakes and script bytes are always captured whole (see gen_wire_caplen).
+     */
+    uint32_t snap;
 };
 
 enum gen_mix { MIX_DEFAULT, MIX_BULK, MIX_SMALL };
@@ -253,6 +266,23 @@ void gen_sess_free(struct sess *s);
 struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                                uint64_t *id, struct host *cli, struct host *srv, uint8_t proto,
                                uint16_t port, int kind, const struct gen_script *sc);
+
+/*
+ * Single sessions for scenarios that place their own traffic (IPv4 only): a TCP session
+ * of kind K_SCAN / K_REJECT / a connect-only check (set nex = 0), a web session (K_TLS
+ * on 443 or K_HTTP on 80, with a variant's plan of sizes), a DNS lookup of name answered
+ * by srv (A with target's address, or NXDOMAIN), an NTP poll of srv.
+ */
+struct sess *gen_sess_tcp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, uint16_t port,
+                          int kind);
+struct sess *gen_sess_web(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, int kind, int variant);
+struct sess *gen_sess_dns(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, const char *name,
+                          uint16_t qtype, const struct host *target, int nx);
+struct sess *gen_sess_ntp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv);
 
 const char *gen_sess_kind_name(int kind);
 const char *gen_sess_variant_name(int variant);
@@ -327,21 +357,28 @@ void gen_der_int(struct gen_bb *b, int64_t v);
 void gen_der_oid(struct gen_bb *b, const uint8_t *body, size_t n); /* encoded arcs */
 void gen_der_octets(struct gen_bb *b, const void *p, size_t n);
 
-#define GEN_SCRIPT_PAIRS 48
+/* Pairs one script may hold (a session counts its exchanges in 16 bits). */
+#define GEN_SCRIPT_PAIRS 65535u
 
 /*
  * A planted conversation: pairs of messages (client, server) and the extra truth
  * members that state what a parser must extract from them.  Owned by the world
- * (struct world.scripts), read-only once its sessions run.
+ * (struct world.scripts), read-only once its sessions run; several sessions may
+ * play the same script.
+ *
+ * A message is len bytes of data at off, followed by tail bytes of the world's
+ * random pool when tail is non-zero (bulk file data that need not be stored:
+ * then len must fit struct msg.lit).
  */
 struct gen_script {
     struct gen_script *next;
     struct gen_bb data;  /* every message's bytes */
     struct gen_bb truth; /* ,"key":value … appended to the session's truth line */
-    uint32_t npairs;
-    uint32_t off[GEN_SCRIPT_PAIRS][2], len[GEN_SCRIPT_PAIRS][2];
-    size_t open;     /* start of the message being written */
-    struct host srv; /* the server the script talks to */
+    uint32_t npairs, cap;
+    uint32_t (*off)[2], (*len)[2], (*tail)[2];
+    size_t open;        /* start of the message being written */
+    uint32_t tail_open; /* pool bytes after the message being written */
+    struct host srv;    /* the server the script talks to */
 };
 
 /* A new script owned by w (NULL when out of memory). */
@@ -349,34 +386,191 @@ struct gen_script *gen_script_new(struct world *w);
 /* Start a message; end it as direction dir (0 client, 1 server).  The server ends a pair. */
 void gen_script_begin(struct gen_script *sc);
 void gen_script_end(struct gen_script *sc, int dir);
+/* The message being written ends with n bytes of the random pool (after its data). */
+void gen_script_tail(struct gen_script *sc, uint32_t n);
 /* End a pair that has no answer (UDP: the query is lost). */
 void gen_script_unanswered(struct gen_script *sc);
 void gen_script_free_all(struct world *w);
 /* Hex digest of p: md "md5", "sha1" or "sha256" (libcrypto EVP); out holds 65 bytes. */
 void gen_digest_hex(const char *md, const void *p, size_t n, char *out);
 
+/* A DNS question and its answer records (gen_plant.c). */
+struct gen_dns_rr {
+    uint16_t type; /* 1 A, 5 CNAME, 15 MX, 16 TXT, 28 AAAA */
+    const char *owner;
+    const char *data; /* A/AAAA text, CNAME target, TXT text (at most 255 bytes), MX exchange */
+    uint16_t pref;    /* MX */
+};
+struct gen_dns_q {
+    const char *qname;
+    uint16_t qtype;
+    uint8_t rcode; /* 0 NOERROR, 3 NXDOMAIN (an SOA of the parent zone goes with it) */
+    uint8_t answered;
+    uint8_t nrr;
+    struct gen_dns_rr rr[3];
+};
+/* Query and answer (or no answer) of p into sc, UDP or TCP (length-prefixed); id from r. */
+void gen_dns_script(struct gen_script *sc, struct rng *r, const struct gen_dns_q *p, int tcp);
+
+/*
+ * Kerberos 5 messages of realm CORP.EXAMPLE (gen_plant.c): an AS-REQ for user's TGT (with
+ * PA-ENC-TIMESTAMP when with_ts), a KRB-ERROR with the given code (25, PREAUTH_REQUIRED,
+ * carries PA-ETYPE-INFO2), an AS-REP.  Cipher texts are random bytes.
+ */
+void gen_krb_as_req(struct gen_bb *b, struct rng *r, uint32_t nonce, int with_ts, const char *user);
+void gen_krb_error(struct gen_bb *b, int64_t t, int code, const char *user);
+void gen_krb_as_rep(struct gen_bb *b, struct rng *r, const char *user);
+
+/*
+ * X.509 and TLS 1.2 (gen_plant.c).  Certificates are signed with one fixed RSA-2048 test
+ * key (RSA PKCS#1 v1.5 is deterministic, so the bytes depend only on the inputs).
+ */
+#define GEN_CERT_RDNS 8
+struct gen_cert_spec {
+    const char *subject[GEN_CERT_RDNS][2]; /* {"C", "JP"}, {"CN", "x"} …, in order; {NULL} ends */
+    const char *issuer[GEN_CERT_RDNS][2];  /* empty: self-signed (issuer = subject) */
+    uint64_t serial;                       /* 0: eight random bytes from r */
+    int64_t not_before, not_after;         /* seconds since the epoch */
+    const char *san;                       /* "DNS:name" or NULL for no extension */
+};
+struct gen_cert {
+    uint8_t *der; /* owned: gen_cert_free */
+    int der_len;
+    char serial[40]; /* 16 hex digits */
+};
+int gen_cert_make(struct world *w, struct rng *r, const struct gen_cert_spec *cs,
+                  struct gen_cert *pc);
+void gen_cert_free(struct gen_cert *pc);
+
+/* A ClientHello shape: cipher suites, extension types in order, supported groups. */
+struct gen_tls_hello {
+    const uint16_t *suites;
+    size_t nsuites;
+    const uint16_t *exts;
+    size_t nexts;
+    const uint16_t *groups;
+    size_t ngroups;
+};
+/* The server's choice: an ECDHE_RSA suite and the extensions it answers with. */
+struct gen_tls_shello {
+    uint16_t suite;
+    const uint16_t *exts;
+    size_t nexts;
+};
+extern const struct gen_tls_hello gen_tls_chrome;
+/*
+ * A full TLS 1.2 ECDHE-RSA handshake with certificate pc (ServerKeyExchange signed with
+ * the test key), then napp exchanges of one application_data record each way, app[k] =
+ * {client, server} record payload bytes.  Appends 2 + napp pairs to sc.  sid: the
+ * session id the server assigns (NULL: random), for later gen_tls12_resume.
+ */
+int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
+                     const struct gen_cert *pc, const char *sni, const struct gen_tls_hello *h,
+                     const struct gen_tls_shello *sh, const uint8_t *sid, const uint32_t (*app)[2],
+                     size_t napp);
+/* The abbreviated handshake resuming session sid (RFC 5246 §7.3), then napp >= 1 exchanges. */
+int gen_tls12_resume(struct gen_script *sc, struct rng *r, const char *sni,
+                     const struct gen_tls_hello *h, const struct gen_tls_shello *sh,
+                     const uint8_t sid[32], const uint32_t (*app)[2], size_t napp);
+
 /* "plant": every planted conversation, one after the other from t. */
 int gen_plant_spawn(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                     uint64_t *id, gen_push_fn push, void *ctx);
+/*
+ * SMB2 conversations (gen_smb.c), message by message into a script: gen_smb_begin writes
+ * NEGOTIATE and the two NTLMSSP SESSION_SETUPs; then TREE_CONNECT (\\\\HOST\\share),
+ * CREATE (how: GEN_SMB_*; size = end of file of an existing file), WRITE and READ of n
+ * bytes at off (the data are pool bytes, not stored), CLOSE.  Errors stick in sc->data.err.
+ */
+enum { GEN_SMB_PIPE, GEN_SMB_WRITE, GEN_SMB_READ };
+struct gen_smb {
+    struct gen_script *sc;
+    struct gen_bb *b;
+    struct rng *r;
+    uint64_t mid, sid;
+    uint32_t tid;
+    size_t nb_at;
+    uint64_t filetime;
+    uint32_t call_id, refid;
+    uint64_t written;
+};
+int gen_smb_begin(struct gen_smb *m, struct gen_script *sc, struct rng *r, int64_t t,
+                  const char *user, const char *domain, const char *workstation);
+void gen_smb_tree(struct gen_smb *m, const char *path, int pipe);
+void gen_smb_open(struct gen_smb *m, const char *name, int how, uint64_t size, uint8_t fid[16]);
+void gen_smb_write(struct gen_smb *m, const uint8_t fid[16], uint32_t n, uint64_t off);
+void gen_smb_read(struct gen_smb *m, const uint8_t fid[16], uint32_t n, uint64_t off);
+void gen_smb_close(struct gen_smb *m, const uint8_t fid[16]);
+/*
+ * DCE/RPC connection-oriented PDUs (gen_smb.c), each built alone in b (offsets count from
+ * b's start): bind of one interface (uuid in NDR byte order) with NDR 2.0, its bind_ack
+ * naming the server's endpoint (port: "\\PIPE\\svcctl" or "49667"), a request (resp 0)
+ * or response header whose stub the caller appends, then gen_rpc_call_done.
+ */
+void gen_rpc_bind(struct gen_bb *b, uint32_t call_id, const uint8_t uuid[16], uint16_t vmaj,
+                  uint16_t vmin);
+void gen_rpc_bind_ack(struct gen_bb *b, uint32_t call_id, uint32_t group, const char *port);
+void gen_rpc_call(struct gen_bb *b, int resp, uint32_t call_id, uint16_t opnum);
+void gen_rpc_call_done(struct gen_bb *b);
+/* NDR conformant varying UTF-16 string with its NUL, padded to 4 from the stub start (24). */
+void gen_ndr_wstr(struct gen_bb *b, const char *s);
+/*
+ * The three NTLMSSP messages ([MS-NLMP] 2.2.1: NEGOTIATE, CHALLENGE of server sc->srv,
+ * AUTHENTICATE of domain\user from workstation) into out[0..2] (owned by the caller).
+ */
+int gen_ntlm_triple(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                    const char *domain, const char *workstation, struct gen_bb out[3]);
 /* SMB2 PsExec-like conversation (gen_smb.c) into sc; user, domain, workstation as named. */
 int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
                    const char *domain, const char *workstation);
+
+/* ------------------------------------------------------------------ hunt scenario (gen_hunt.c)
+ */
+
+/*
+ * --scenario hunt: three days of a small enterprise from start with planted threats and
+ * look-alikes.  gen_hunt_new plans every activity (it may adjust w's servers); the
+ * scheduler spawns the next one (gen_hunt_spawn) when its time (gen_hunt_next,
+ * INT64_MAX at the end) comes before every live session's next packet, reports every
+ * session that ends (gen_hunt_seen), and at the end writes the hunt truth.
+ */
+struct gen_hunt;
+int gen_hunt_new(struct world *w, uint64_t seed, int64_t start, struct gen_hunt **out);
+int64_t gen_hunt_next(const struct gen_hunt *h);
+int gen_hunt_spawn(struct gen_hunt *h, struct world *w, const struct gen_cfg *c, uint64_t *id,
+                   gen_push_fn push, void *ctx);
+void gen_hunt_seen(struct gen_hunt *h, const struct sess *s);
+/* One JSON object per planted item (threat or look-alike); KS_EIO on a write error. */
+int gen_hunt_truth(const struct gen_hunt *h, FILE *f);
+void gen_hunt_free(struct gen_hunt *h);
 
 /* ------------------------------------------------------------------ wire (gen_wire.c) */
 
 enum gen_link { LINK_ETH, LINK_SLL, LINK_SLL2, LINK_RAW, LINK_NULL };
 enum gen_format { FMT_PCAP, FMT_PCAP_NS, FMT_PCAPNG };
 
-/* Largest frame we build: jumbo-free Ethernet + 2 tags, far below this. */
-#define WIRE_MAX_FRAME 2048
+/*
+ * Largest frame we build: an IPv4/IPv6 packet of up to 64 KiB (the coalesced segments of
+ * bulk sessions, see GEN_GRO_MSS) behind a link header with two tags.
+ */
+#define WIRE_MAX_FRAME (65536 + 128)
+/* Segment size of coalesced bulk transfers (as a capture behind GRO/LRO sees them). */
+#define GEN_GRO_MSS 64000
 
 uint32_t gen_wire_linktype(int link);
 /* Bytes of the frame for d (same layout gen_wire_build writes). */
 uint32_t gen_wire_frame_len(const struct sess *s, const struct gen_cfg *c, const struct pdesc *d);
 /* Application payload bytes carried by the frame for d (for the truth counters). */
 uint32_t gen_wire_payload_len(const struct sess *s, const struct pdesc *d);
-/* Record bytes in the output file for a frame of len bytes. */
-uint32_t gen_wire_record_len(const struct gen_cfg *c, uint32_t len);
+/* Record bytes in the output file for a frame of caplen captured bytes. */
+uint32_t gen_wire_record_len(const struct gen_cfg *c, uint32_t caplen);
+/*
+ * Captured bytes of the frame for d (len on the wire): all of it, except in a session with
+ * s->snap under a cfg.snap, where a frame that carries generated body bytes keeps its
+ * headers and message header bytes (struct msg.lit) but at least cfg.snap bytes.
+ */
+uint32_t gen_wire_caplen(const struct sess *s, const struct gen_cfg *c, const struct pdesc *d,
+                         uint32_t len);
 /* Write the frame for d into dst (at least WIRE_MAX_FRAME bytes); returns its length. */
 uint32_t gen_wire_build(uint8_t *dst, struct sess *s, const struct world *w,
                         const struct gen_cfg *c, const struct pdesc *d);
@@ -399,7 +593,10 @@ struct out {
 int gen_out_open(struct out *o, const char *path, size_t cap);
 /* Write the file header (pcap global header or pcapng SHB + IDB). */
 int gen_out_header(struct out *o, const struct gen_cfg *c);
-/* Append one packet: frame built in place.  Returns 0 or a negative KS_* code. */
+/*
+ * Append one packet: frame built in place, cut to gen_wire_caplen.  *frame_len is its
+ * length on the wire.  Returns 0 or a negative KS_* code.
+ */
 int gen_out_packet(struct out *o, struct sess *s, const struct world *w, const struct gen_cfg *c,
                    const struct pdesc *d, uint32_t *frame_len);
 int gen_out_close(struct out *o);

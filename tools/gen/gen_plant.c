@@ -34,6 +34,7 @@
 
 #include "core/err.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -306,28 +307,66 @@ struct gen_script *gen_script_new(struct world *w)
 void gen_script_begin(struct gen_script *sc)
 {
     sc->open = sc->data.len;
+    sc->tail_open = 0;
+}
+
+void gen_script_tail(struct gen_script *sc, uint32_t n)
+{
+    sc->tail_open = n;
+}
+
+/* Room for pair sc->npairs (the arrays grow by doubling up to GEN_SCRIPT_PAIRS). */
+static int script_room(struct gen_script *sc)
+{
+    if (sc->npairs >= GEN_SCRIPT_PAIRS) {
+        sc->data.err = KS_ELIMIT;
+        return 0;
+    }
+    if (sc->npairs < sc->cap)
+        return 1;
+    uint32_t nc = sc->cap ? sc->cap * 2 : 16;
+    if (nc > GEN_SCRIPT_PAIRS)
+        nc = GEN_SCRIPT_PAIRS;
+    uint32_t(*arr[3])[2] = {sc->off, sc->len, sc->tail};
+    for (int i = 0; i < 3; i++) {
+        uint32_t(*p)[2] = realloc(arr[i], nc * sizeof(*p));
+        if (!p) {
+            sc->data.err = KS_ENOMEM;
+            return 0;
+        }
+        memset(p + sc->cap, 0, (nc - sc->cap) * sizeof(*p));
+        arr[i] = p;
+    }
+    sc->off = arr[0];
+    sc->len = arr[1];
+    sc->tail = arr[2];
+    sc->cap = nc;
+    return 1;
 }
 
 void gen_script_end(struct gen_script *sc, int dir)
 {
-    if (sc->npairs >= GEN_SCRIPT_PAIRS) {
-        sc->data.err = KS_ELIMIT;
+    if (!script_room(sc))
+        return;
+    if (sc->tail_open && sc->data.len - sc->open > GEN_LIT_MAX) {
+        sc->data.err = KS_ELIMIT; /* the data in front of a tail travels in struct msg.lit */
         return;
     }
     sc->off[sc->npairs][dir] = (uint32_t)sc->open;
     sc->len[sc->npairs][dir] = (uint32_t)(sc->data.len - sc->open);
+    sc->tail[sc->npairs][dir] = sc->tail_open;
+    sc->tail_open = 0;
     if (dir == 1)
         sc->npairs++;
 }
 
 void gen_script_unanswered(struct gen_script *sc)
 {
-    if (sc->npairs >= GEN_SCRIPT_PAIRS) {
-        sc->data.err = KS_ELIMIT;
+    if (!script_room(sc))
         return;
-    }
     sc->off[sc->npairs][1] = 0;
     sc->len[sc->npairs][1] = 0;
+    sc->tail[sc->npairs][1] = 0;
     sc->npairs++;
 }
 
@@ -338,10 +377,15 @@ void gen_script_free_all(struct world *w)
         struct gen_script *nx = sc->next;
         gen_bb_free(&sc->data);
         gen_bb_free(&sc->truth);
+        free(sc->off);
+        free(sc->len);
+        free(sc->tail);
         free(sc);
         sc = nx;
     }
     w->scripts = NULL;
+    EVP_PKEY_free(w->tls_key);
+    w->tls_key = NULL;
 }
 
 void gen_digest_hex(const char *md, const void *p, size_t n, char *out)
@@ -418,23 +462,7 @@ static struct host *plant_client(struct world *w, uint8_t os, uint32_t n)
  */
 enum { DNS_A = 1, DNS_CNAME = 5, DNS_SOA = 6, DNS_MX = 15, DNS_TXT = 16, DNS_AAAA = 28 };
 
-struct dns_rr {
-    uint16_t type;
-    const char *owner;
-    const char *data; /* A/AAAA text, CNAME target, TXT text, MX exchange */
-    uint16_t pref;    /* MX */
-};
-
-struct dns_plant {
-    const char *qname;
-    uint16_t qtype;
-    uint8_t rcode; /* 0 NOERROR, 3 NXDOMAIN */
-    uint8_t answered;
-    uint8_t nrr;
-    struct dns_rr rr[3];
-};
-
-static const struct dns_plant dns_plants[] = {
+static const struct gen_dns_q dns_plants[] = {
     {"www.example.com",
      DNS_A,
      0,
@@ -493,7 +521,7 @@ static void dns_name_bb(struct gen_bb *b, const char *name)
     gen_bb_put(b, w, gen_app_dns_name(name, w, sizeof(w)));
 }
 
-static void dns_rdata(struct gen_bb *b, const struct dns_rr *rr)
+static void dns_rdata(struct gen_bb *b, const struct gen_dns_rr *rr)
 {
     uint8_t addr[16];
     switch (rr->type) {
@@ -520,7 +548,7 @@ static void dns_rdata(struct gen_bb *b, const struct dns_rr *rr)
 }
 
 static void dns_rr_bb(struct gen_bb *b, const char *owner, uint16_t type, uint32_t ttl,
-                      const struct dns_rr *rr, const char *zone)
+                      const struct gen_dns_rr *rr, const char *zone)
 {
     dns_name_bb(b, owner);
     gen_bb_u16(b, type);
@@ -547,7 +575,7 @@ static void dns_rr_bb(struct gen_bb *b, const char *owner, uint16_t type, uint32
 }
 
 /* One DNS message (query when !resp) as a script message of direction resp. */
-static void dns_message(struct gen_script *sc, const struct dns_plant *p, uint16_t id, int resp,
+static void dns_message(struct gen_script *sc, const struct gen_dns_q *p, uint16_t id, int resp,
                         int tcp)
 {
     struct gen_bb *b = &sc->data;
@@ -579,18 +607,23 @@ static void dns_message(struct gen_script *sc, const struct dns_plant *p, uint16
     gen_script_end(sc, resp);
 }
 
-static struct gen_script *plant_dns(struct world *w, struct rng *r, const struct dns_plant *p,
-                                    int tcp)
+void gen_dns_script(struct gen_script *sc, struct rng *r, const struct gen_dns_q *p, int tcp)
 {
-    struct gen_script *sc = gen_script_new(w);
-    if (!sc)
-        return NULL;
     uint16_t id = (uint16_t)gen_rng_next(r);
     dns_message(sc, p, id, 0, tcp);
     if (p->answered)
         dns_message(sc, p, id, 1, tcp);
     else
         gen_script_unanswered(sc);
+}
+
+static struct gen_script *plant_dns(struct world *w, struct rng *r, const struct gen_dns_q *p,
+                                    int tcp)
+{
+    struct gen_script *sc = gen_script_new(w);
+    if (!sc)
+        return NULL;
+    gen_dns_script(sc, r, p, tcp);
     struct gen_bb *t = &sc->truth;
     const char *what = p->rcode == 3                ? "nxdomain"
                        : !p->answered               ? "unanswered"
@@ -814,6 +847,11 @@ static const uint16_t sh_exts[] = {0x0000, 0xff01, 0x000b, 0x0010, 0x0017};
 #define SH_SUITE 0xc02f /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Chrome 120's TLS 1.2 shape (GREASE cipher, extension, group) and the plant's server. */
+const struct gen_tls_hello gen_tls_chrome = {ch_suites,      NELEM(ch_suites), ch_exts,
+                                             NELEM(ch_exts), ch_groups,        NELEM(ch_groups)};
+static const struct gen_tls_shello plant_shello = {SH_SUITE, sh_exts, NELEM(sh_exts)};
+
 /* Decimal values joined with '-', GREASE left out (the JA3 convention). */
 static void ja3_list(struct gen_bb *t, const uint16_t *v, size_t n)
 {
@@ -826,7 +864,7 @@ static void ja3_list(struct gen_bb *t, const uint16_t *v, size_t n)
     }
 }
 
-static void ch_ext(struct gen_bb *b, uint16_t type, const char *sni)
+static void ch_ext(struct gen_bb *b, uint16_t type, const char *sni, const struct gen_tls_hello *h)
 {
     static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
                                        0x0805, 0x0501, 0x0806, 0x0601};
@@ -844,9 +882,9 @@ static void ch_ext(struct gen_bb *b, uint16_t type, const char *sni)
         gen_bb_u8(b, 0);
         break;
     case 0x000a:
-        gen_bb_u16(b, 2 * NELEM(ch_groups));
-        for (size_t i = 0; i < NELEM(ch_groups); i++)
-            gen_bb_u16(b, ch_groups[i]);
+        gen_bb_u16(b, (uint32_t)(2 * h->ngroups));
+        for (size_t i = 0; i < h->ngroups; i++)
+            gen_bb_u16(b, h->groups[i]);
         break;
     case 0x000b: /* ec_point_formats: uncompressed */
         gen_bb_u8(b, 1);
@@ -931,52 +969,83 @@ static void hs_end(struct gen_bb *b, size_t at)
     gen_bb_patch(b, at, 3, b->len - at - 3, 0);
 }
 
-struct plant_cert {
-    uint8_t *der;
-    int der_len;
-    char serial[40];
-};
-
-static EVP_PKEY *plant_key(void)
+/* The test key, parsed once per world (freed with its scripts). */
+static EVP_PKEY *plant_key(struct world *w)
 {
+    if (w->tls_key)
+        return w->tls_key;
     BIO *bio = BIO_new_mem_buf(plant_key_pem, -1);
     if (!bio)
         return NULL;
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    w->tls_key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     BIO_free(bio);
-    return k;
+    return w->tls_key;
 }
 
-/* Self-signed X.509 v3 (RFC 5280 §4.1): serial from r, fixed names, validity and SAN. */
-static int make_cert(EVP_PKEY *key, struct rng *r, const char *cn, struct plant_cert *pc)
+static int add_rdns(X509_NAME *nm, const char *const (*rdn)[2])
 {
-    static const char *const rdn[3][2] = {{"C", "JP"}, {"O", "Konseki Plant"}, {"CN", NULL}};
+    int ok = 1;
+    for (int i = 0; ok && i < GEN_CERT_RDNS && rdn[i][0]; i++) {
+        const unsigned char *v = (const unsigned char *)rdn[i][1];
+        ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], MBSTRING_ASC, v, -1, -1, 0);
+        if (!ok) {
+            /* Outside the attribute's constraints (C=Earth is not two letters): as is,
+             * the way tools that do not check write it. */
+            ERR_clear_error();
+            ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], V_ASN1_PRINTABLESTRING, v, -1, -1, 0);
+        }
+    }
+    return ok;
+}
+
+/*
+ * X.509 v3 (RFC 5280 §4.1) signed with the test key: serial from the spec or eight bytes
+ * from r, names, validity and an optional SAN as the spec says.
+ */
+int gen_cert_make(struct world *w, struct rng *r, const struct gen_cert_spec *cs,
+                  struct gen_cert *pc)
+{
     uint8_t sn[8];
     int rc = KS_EFORMAT;
+    EVP_PKEY *key = plant_key(w);
     X509 *x = X509_new();
     BIGNUM *bn = NULL;
     X509_EXTENSION *ext = NULL;
-    char san[128];
     pc->der = NULL;
-    if (!x)
+    if (!x || !key) {
+        X509_free(x);
         return KS_ENOMEM;
-    gen_rng_fill(r, sn, sizeof(sn));
-    sn[0] = (uint8_t)((sn[0] & 0x7f) | 0x10); /* positive, eight bytes long */
-    for (int i = 0; i < 8; i++)
-        snprintf(pc->serial + 2 * i, 3, "%02x", sn[i]);
+    }
+    if (cs->serial) {
+        for (int i = 0; i < 8; i++)
+            sn[i] = (uint8_t)(cs->serial >> (56 - 8 * i));
+    } else {
+        gen_rng_fill(r, sn, sizeof(sn));
+        sn[0] = (uint8_t)((sn[0] & 0x7f) | 0x10); /* positive, eight bytes long */
+    }
+    snprintf(pc->serial, sizeof(pc->serial), "%016llx",
+             (unsigned long long)((uint64_t)sn[0] << 56 | (uint64_t)sn[1] << 48 |
+                                  (uint64_t)sn[2] << 40 | (uint64_t)sn[3] << 32 |
+                                  (uint64_t)sn[4] << 24 | (uint64_t)sn[5] << 16 |
+                                  (uint64_t)sn[6] << 8 | sn[7]));
     bn = BN_bin2bn(sn, sizeof(sn), NULL);
     X509_NAME *nm = X509_get_subject_name(x);
     int ok = bn && X509_set_version(x, 2) && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
-             ASN1_TIME_set(X509_getm_notBefore(x), 1704067200) && /* 2024-01-01 */
-             ASN1_TIME_set(X509_getm_notAfter(x), 1767225600);    /* 2026-01-01 */
-    for (int i = 0; ok && i < 3; i++)
-        ok = X509_NAME_add_entry_by_txt(nm, rdn[i][0], MBSTRING_ASC,
-                                        (const unsigned char *)(rdn[i][1] ? rdn[i][1] : cn), -1, -1,
-                                        0);
-    snprintf(san, sizeof(san), "DNS:%s", cn);
-    ok = ok && X509_set_issuer_name(x, nm) && X509_set_pubkey(x, key) &&
-         (ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san)) &&
-         X509_add_ext(x, ext, -1) && X509_sign(x, key, EVP_sha256()) > 0;
+             ASN1_TIME_set(X509_getm_notBefore(x), (time_t)cs->not_before) &&
+             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)cs->not_after) &&
+             add_rdns(nm, cs->subject);
+    if (ok && cs->issuer[0][0]) {
+        X509_NAME *in = X509_NAME_new();
+        ok = in && add_rdns(in, cs->issuer) && X509_set_issuer_name(x, in);
+        X509_NAME_free(in);
+    } else {
+        ok = ok && X509_set_issuer_name(x, nm);
+    }
+    ok = ok && X509_set_pubkey(x, key);
+    if (ok && cs->san)
+        ok = (ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, cs->san)) &&
+             X509_add_ext(x, ext, -1);
+    ok = ok && X509_sign(x, key, EVP_sha256()) > 0;
     if (ok) {
         pc->der_len = i2d_X509(x, &pc->der);
         rc = pc->der_len > 0 ? 0 : KS_EFORMAT;
@@ -985,6 +1054,26 @@ static int make_cert(EVP_PKEY *key, struct rng *r, const char *cn, struct plant_
     BN_free(bn);
     X509_free(x);
     return rc;
+}
+
+void gen_cert_free(struct gen_cert *pc)
+{
+    OPENSSL_free(pc->der);
+    pc->der = NULL;
+}
+
+/* Self-signed: C=JP, O=Konseki Plant, CN=cn, 2024-01-01 to 2026-01-01, SAN DNS:cn. */
+static int make_cert(struct world *w, struct rng *r, const char *cn, struct gen_cert *pc)
+{
+    char san[128];
+    snprintf(san, sizeof(san), "DNS:%s", cn);
+    struct gen_cert_spec cs = {
+        .subject = {{"C", "JP"}, {"O", "Konseki Plant"}, {"CN", cn}},
+        .not_before = 1704067200,
+        .not_after = 1767225600,
+        .san = san,
+    };
+    return gen_cert_make(w, r, &cs, pc);
 }
 
 /* RSA PKCS#1 v1.5 with SHA-256 of tbs (RFC 5246 §4.7, §7.4.3). */
@@ -1004,52 +1093,137 @@ static int rsa_sign(EVP_PKEY *key, const uint8_t *tbs, size_t n, uint8_t *sig, s
  * server: ChangeCipherSpec | Finished
  * client: application_data; server: application_data
  */
-static int tls_script(struct gen_script *sc, struct rng *r, EVP_PKEY *key,
-                      const struct plant_cert *pc)
+/* ClientHello record (RFC 5246 §7.4.1.2) of shape h; sid: a session to resume, or NULL. */
+static void client_hello(struct gen_bb *b, struct rng *r, const struct gen_tls_hello *h,
+                         const char *sni, const uint8_t *sid, uint8_t crand[32])
 {
-    struct gen_bb *b = &sc->data;
-    const char *sni = sc->srv.name;
-    uint8_t crand[32], srand[32], tbs[64 + 4 + 32], sig[512];
-    size_t sig_len = sizeof(sig), rec, hs;
-
-    gen_script_begin(sc);
-    rec = rec_begin(b, 0x16, 0x0301);
-    hs = hs_begin(b, 1);
+    size_t rec = rec_begin(b, 0x16, 0x0301);
+    size_t hs = hs_begin(b, 1);
     gen_bb_u16(b, 0x0303);
     gen_rng_fill(r, crand, 32);
     gen_bb_put(b, crand, 32);
-    gen_bb_u8(b, 0); /* no session id: a fresh handshake */
-    gen_bb_u16(b, 2 * NELEM(ch_suites));
-    for (size_t i = 0; i < NELEM(ch_suites); i++)
-        gen_bb_u16(b, ch_suites[i]);
+    if (sid) {
+        gen_bb_u8(b, 32);
+        gen_bb_put(b, sid, 32);
+    } else {
+        gen_bb_u8(b, 0); /* no session id: a fresh handshake */
+    }
+    gen_bb_u16(b, (uint32_t)(2 * h->nsuites));
+    for (size_t i = 0; i < h->nsuites; i++)
+        gen_bb_u16(b, h->suites[i]);
     gen_bb_u8(b, 1);
     gen_bb_u8(b, 0);
     size_t ext_at = b->len;
     gen_bb_u16(b, 0);
-    for (size_t i = 0; i < NELEM(ch_exts); i++)
-        ch_ext(b, ch_exts[i], sni);
+    for (size_t i = 0; i < h->nexts; i++)
+        ch_ext(b, h->exts[i], sni, h);
     gen_bb_patch(b, ext_at, 2, b->len - ext_at - 2, 0);
     hs_end(b, hs);
     rec_end(b, rec);
-    gen_script_end(sc, 0);
+}
 
-    gen_script_begin(sc);
-    rec = rec_begin(b, 0x16, 0x0303);
-    hs = hs_begin(b, 2);
+/* ServerHello record (§7.4.1.3): session id sid, or 32 random bytes when NULL. */
+static void server_hello(struct gen_bb *b, struct rng *r, const struct gen_tls_shello *sh,
+                         const uint8_t *sid, uint8_t srand[32])
+{
+    size_t rec = rec_begin(b, 0x16, 0x0303);
+    size_t hs = hs_begin(b, 2);
     gen_bb_u16(b, 0x0303);
     gen_rng_fill(r, srand, 32);
     gen_bb_put(b, srand, 32);
     gen_bb_u8(b, 32);
-    gen_bb_rand(b, r, 32);
-    gen_bb_u16(b, SH_SUITE);
+    if (sid)
+        gen_bb_put(b, sid, 32);
+    else
+        gen_bb_rand(b, r, 32);
+    gen_bb_u16(b, sh->suite);
     gen_bb_u8(b, 0);
-    ext_at = b->len;
+    size_t ext_at = b->len;
     gen_bb_u16(b, 0);
-    for (size_t i = 0; i < NELEM(sh_exts); i++)
-        sh_ext(b, sh_exts[i]);
+    for (size_t i = 0; i < sh->nexts; i++)
+        sh_ext(b, sh->exts[i]);
     gen_bb_patch(b, ext_at, 2, b->len - ext_at - 2, 0);
     hs_end(b, hs);
     rec_end(b, rec);
+}
+
+static const uint8_t tls_ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+
+/* ChangeCipherSpec and the encrypted Finished (AES-GCM: 8 + 16 + 16 bytes). */
+static void ccs_finished(struct gen_bb *b, struct rng *r)
+{
+    gen_bb_put(b, tls_ccs, 6);
+    size_t rec = rec_begin(b, 0x16, 0x0303);
+    gen_bb_rand(b, r, 40);
+    rec_end(b, rec);
+}
+
+/* app[k]: one application_data record each way per exchange. */
+static void app_records(struct gen_script *sc, struct rng *r, const uint32_t (*app)[2], size_t from,
+                        size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    for (size_t k = from; k < napp; k++) {
+        for (int dir = 0; dir < 2; dir++) {
+            gen_script_begin(sc);
+            size_t rec = rec_begin(b, 0x17, 0x0303);
+            gen_bb_rand(b, r, app[k][dir]);
+            rec_end(b, rec);
+            gen_script_end(sc, dir);
+        }
+    }
+}
+
+int gen_tls12_resume(struct gen_script *sc, struct rng *r, const char *sni,
+                     const struct gen_tls_hello *h, const struct gen_tls_shello *sh,
+                     const uint8_t sid[32], const uint32_t (*app)[2], size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    uint8_t crand[32], srand[32];
+    if (!napp)
+        return KS_EINVAL;
+    gen_script_begin(sc);
+    client_hello(b, r, h, sni, sid, crand);
+    gen_script_end(sc, 0);
+    gen_script_begin(sc);
+    server_hello(b, r, sh, sid, srand);
+    ccs_finished(b, r);
+    gen_script_end(sc, 1);
+    /* RFC 5246 §7.3: in the abbreviated handshake the client finishes second and sends its
+     * first application data right behind its Finished. */
+    gen_script_begin(sc);
+    ccs_finished(b, r);
+    size_t rec = rec_begin(b, 0x17, 0x0303);
+    gen_bb_rand(b, r, app[0][0]);
+    rec_end(b, rec);
+    gen_script_end(sc, 0);
+    gen_script_begin(sc);
+    rec = rec_begin(b, 0x17, 0x0303);
+    gen_bb_rand(b, r, app[0][1]);
+    rec_end(b, rec);
+    gen_script_end(sc, 1);
+    app_records(sc, r, app, 1, napp);
+    return 0;
+}
+
+int gen_tls12_script(struct gen_script *sc, struct world *w, struct rng *r,
+                     const struct gen_cert *pc, const char *sni, const struct gen_tls_hello *h,
+                     const struct gen_tls_shello *sh, const uint8_t *sid, const uint32_t (*app)[2],
+                     size_t napp)
+{
+    struct gen_bb *b = &sc->data;
+    uint8_t crand[32], srand[32], tbs[64 + 4 + 32], sig[512];
+    size_t sig_len = sizeof(sig), rec, hs;
+    EVP_PKEY *key = plant_key(w);
+    if (!key)
+        return KS_ENOMEM;
+
+    gen_script_begin(sc);
+    client_hello(b, r, h, sni, NULL, crand);
+    gen_script_end(sc, 0);
+
+    gen_script_begin(sc);
+    server_hello(b, r, sh, sid, srand);
     /* Certificate (§7.4.2): certificate_list<3> of ASN.1Cert<3>. */
     rec = rec_begin(b, 0x16, 0x0303);
     hs = hs_begin(b, 11);
@@ -1081,7 +1255,6 @@ static int tls_script(struct gen_script *sc, struct rng *r, EVP_PKEY *key,
     rec_end(b, rec);
     gen_script_end(sc, 1);
 
-    static const uint8_t ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
     gen_script_begin(sc);
     rec = rec_begin(b, 0x16, 0x0303);
     hs = hs_begin(b, 16); /* ClientKeyExchange: ECPoint<1> */
@@ -1089,29 +1262,16 @@ static int tls_script(struct gen_script *sc, struct rng *r, EVP_PKEY *key,
     gen_bb_rand(b, r, 32);
     hs_end(b, hs);
     rec_end(b, rec);
-    gen_bb_put(b, ccs, 6);
-    rec = rec_begin(b, 0x16, 0x0303); /* Finished under AES-128-GCM: 8 + 16 + 16 bytes */
-    gen_bb_rand(b, r, 40);
-    rec_end(b, rec);
+    ccs_finished(b, r);
     gen_script_end(sc, 0);
     gen_script_begin(sc);
-    gen_bb_put(b, ccs, 6);
-    rec = rec_begin(b, 0x16, 0x0303);
-    gen_bb_rand(b, r, 40);
-    rec_end(b, rec);
+    ccs_finished(b, r);
     gen_script_end(sc, 1);
-
-    for (int dir = 0; dir < 2; dir++) {
-        gen_script_begin(sc);
-        rec = rec_begin(b, 0x17, 0x0303);
-        gen_bb_rand(b, r, dir ? 1800 : 420);
-        rec_end(b, rec);
-        gen_script_end(sc, dir);
-    }
+    app_records(sc, r, app, 0, napp);
     return 0;
 }
 
-static void tls_truth(struct gen_script *sc, const struct plant_cert *pc)
+static void tls_truth(struct gen_script *sc, const struct gen_cert *pc)
 {
     struct gen_bb *t = &sc->truth, js = {0};
     char hex[80];
@@ -1153,18 +1313,18 @@ static void tls_truth(struct gen_script *sc, const struct plant_cert *pc)
 static struct gen_script *plant_tls(struct world *w, struct rng *r)
 {
     static const uint8_t v4[4] = {198, 51, 100, 43};
-    struct plant_cert pc = {0};
+    static const uint32_t app[1][2] = {{420, 1800}};
+    struct gen_cert pc = {0};
     struct gen_script *sc = gen_script_new(w);
     if (!sc)
         return NULL;
     plant_host(&sc->srv, r, v4, "secure.example.net", 0, OS_LINUX);
-    EVP_PKEY *key = plant_key();
-    if (!key || make_cert(key, r, sc->srv.name, &pc) || tls_script(sc, r, key, &pc))
+    if (make_cert(w, r, sc->srv.name, &pc) ||
+        gen_tls12_script(sc, w, r, &pc, sc->srv.name, &gen_tls_chrome, &plant_shello, NULL, app, 1))
         sc->data.err = KS_EFORMAT;
     else
         tls_truth(sc, &pc);
-    OPENSSL_free(pc.der);
-    EVP_PKEY_free(key);
+    gen_cert_free(&pc);
     return sc;
 }
 
@@ -1332,12 +1492,14 @@ static void krb_pa_close(struct gen_bb *b, size_t o, size_t q)
 }
 
 /* PA-ETYPE-INFO2 (§5.2.7.5): one entry, AES256 with the default salt REALM + user. */
-static void krb_pa_etype_info2(struct gen_bb *b)
+static void krb_pa_etype_info2(struct gen_bb *b, const char *user)
 {
+    char salt[128];
+    snprintf(salt, sizeof(salt), "%s%s", KRB_REALM, user);
     size_t q, o = krb_pa_open(b, 19, &q);
     size_t s = gen_der_open(b, 0x30), e = gen_der_open(b, 0x30);
     der_ctx_int(b, 0, 18);
-    der_ctx_kstr(b, 1, KRB_REALM KRB_USER);
+    der_ctx_kstr(b, 1, salt);
     gen_der_close(b, e);
     gen_der_close(b, s);
     krb_pa_close(b, o, q);
@@ -1360,7 +1522,7 @@ static const int krb_etypes[] = {18, 17, 23};
  *                                      sname [3], till [5], rtime [6], nonce [7],
  *                                      etype [8] SEQUENCE OF Int32 } }
  */
-static void krb_as_req(struct gen_bb *b, struct rng *r, uint32_t nonce, int with_ts)
+void gen_krb_as_req(struct gen_bb *b, struct rng *r, uint32_t nonce, int with_ts, const char *user)
 {
     static const uint8_t pac_req[] = {0x30, 0x05, 0xa0, 0x03, 0x01, 0x01, 0xff};
     static const uint8_t opts[] = {0x03, 0x05, 0x00, 0x40, 0x81, 0x00, 0x10};
@@ -1383,7 +1545,7 @@ static void krb_as_req(struct gen_bb *b, struct rng *r, uint32_t nonce, int with
     size_t k = gen_der_open(b, 0xa0); /* forwardable, renewable, canonicalize, renewable-ok */
     gen_bb_put(b, opts, sizeof(opts));
     gen_der_close(b, k);
-    krb_principal(b, 1, 1, KRB_USER, NULL);
+    krb_principal(b, 1, 1, user, NULL);
     der_ctx_kstr(b, 2, KRB_REALM);
     krb_principal(b, 3, 2, "krbtgt", KRB_REALM);
     der_ctx_time(b, 5, "20370913024805Z");
@@ -1404,7 +1566,7 @@ static void krb_as_req(struct gen_bb *b, struct rng *r, uint32_t nonce, int with
  * KRB-ERROR ::= [APPLICATION 30] SEQUENCE { pvno [0], msg-type [1] 30, stime [4], susec [5],
  *   error-code [6], realm [9], sname [10], e-data [12] OCTET STRING (METHOD-DATA) } (§5.9.1)
  */
-static void krb_error(struct gen_bb *b, int64_t t)
+void gen_krb_error(struct gen_bb *b, int64_t t, int code, const char *user)
 {
     char ts[32];
     krb_time(t, ts, sizeof(ts));
@@ -1413,16 +1575,19 @@ static void krb_error(struct gen_bb *b, int64_t t)
     der_ctx_int(b, 1, 30);
     der_ctx_time(b, 4, ts);
     der_ctx_int(b, 5, (t / 1000) % 1000000);
-    der_ctx_int(b, 6, 25); /* KDC_ERR_PREAUTH_REQUIRED */
+    der_ctx_int(b, 6, code);
     der_ctx_kstr(b, 9, KRB_REALM);
     krb_principal(b, 10, 2, "krbtgt", KRB_REALM);
-    size_t ed = gen_der_open(b, 0xac), os = gen_der_open(b, 0x04), md = gen_der_open(b, 0x30);
-    krb_pa_etype_info2(b);
-    size_t q, o = krb_pa_open(b, 2, &q); /* PA-ENC-TIMESTAMP: empty, "use this" */
-    krb_pa_close(b, o, q);
-    gen_der_close(b, md);
-    gen_der_close(b, os);
-    gen_der_close(b, ed);
+    if (code == 25) {
+        /* KDC_ERR_PREAUTH_REQUIRED says how to pre-authenticate; other errors say nothing. */
+        size_t ed = gen_der_open(b, 0xac), os = gen_der_open(b, 0x04), md = gen_der_open(b, 0x30);
+        krb_pa_etype_info2(b, user);
+        size_t q, o = krb_pa_open(b, 2, &q); /* PA-ENC-TIMESTAMP: empty, "use this" */
+        krb_pa_close(b, o, q);
+        gen_der_close(b, md);
+        gen_der_close(b, os);
+        gen_der_close(b, ed);
+    }
     gen_der_close(b, sq);
     gen_der_close(b, app);
 }
@@ -1432,17 +1597,17 @@ static void krb_error(struct gen_bb *b, int64_t t)
  *   cname [4], ticket [5] Ticket, enc-part [6] EncryptedData } (§5.4.2);
  * Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0] 5, realm [1], sname [2], enc-part [3] }
  */
-static void krb_as_rep(struct gen_bb *b, struct rng *r)
+void gen_krb_as_rep(struct gen_bb *b, struct rng *r, const char *user)
 {
     size_t app = gen_der_open(b, 0x6b), sq = gen_der_open(b, 0x30);
     der_ctx_int(b, 0, 5);
     der_ctx_int(b, 1, 11);
     size_t pa = gen_der_open(b, 0xa2), pas = gen_der_open(b, 0x30);
-    krb_pa_etype_info2(b);
+    krb_pa_etype_info2(b, user);
     gen_der_close(b, pas);
     gen_der_close(b, pa);
     der_ctx_kstr(b, 3, KRB_REALM);
-    krb_principal(b, 4, 1, KRB_USER, NULL);
+    krb_principal(b, 4, 1, user, NULL);
     size_t tk = gen_der_open(b, 0xa5), ta = gen_der_open(b, 0x61), ts = gen_der_open(b, 0x30);
     der_ctx_int(b, 0, 5);
     der_ctx_kstr(b, 1, KRB_REALM);
@@ -1469,17 +1634,17 @@ static struct gen_script *plant_krb(struct world *w, struct rng *r, int64_t t)
     plant_host(&sc->srv, r, v4, "dc01.corp.example", 1, OS_WINDOWS);
     uint32_t nonce = (uint32_t)gen_rng_next(r) & 0x7fffffff;
     gen_script_begin(sc);
-    krb_as_req(&sc->data, r, nonce, 0);
+    gen_krb_as_req(&sc->data, r, nonce, 0, KRB_USER);
     gen_script_end(sc, 0);
     gen_script_begin(sc);
-    krb_error(&sc->data, t);
+    gen_krb_error(&sc->data, t, 25, KRB_USER);
     gen_script_end(sc, 1);
     nonce = (uint32_t)gen_rng_next(r) & 0x7fffffff;
     gen_script_begin(sc);
-    krb_as_req(&sc->data, r, nonce, 1);
+    gen_krb_as_req(&sc->data, r, nonce, 1, KRB_USER);
     gen_script_end(sc, 0);
     gen_script_begin(sc);
-    krb_as_rep(&sc->data, r);
+    gen_krb_as_rep(&sc->data, r, KRB_USER);
     gen_script_end(sc, 1);
     gen_bb_printf(&sc->truth,
                   ",\"plant\":\"kerberos-asrep\",\"cname\":\"%s\",\"realm\":\"%s\","

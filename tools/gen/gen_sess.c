@@ -62,8 +62,9 @@ enum { AFTER_MORE, AFTER_REQ, AFTER_RESP };
 #define F_PSH 0x08
 #define F_ACK 0x10
 
-static const char *const kind_names[K__COUNT] = {"http", "tls",    "dns", "ntp", "syslog",  "icmp",
-                                                 "scan", "reject", "ssh", "smb", "kerberos"};
+static const char *const kind_names[K__COUNT] = {"http",     "tls",     "dns",    "ntp",  "syslog",
+                                                 "icmp",     "scan",    "reject", "ssh",  "smb",
+                                                 "kerberos", "connect", "dcerpc", "ldap", "rdp"};
 
 const char *gen_sess_kind_name(int kind)
 {
@@ -110,6 +111,15 @@ static void script_msg(struct sess *s, int dir)
     m->body_type = BODY_BLOB;
     m->body_len = sc->len[i][dir];
     m->blob = sc->data.p + sc->off[i][dir];
+    if (sc->tail[i][dir]) {
+        /* Script bytes up front (they fit: gen_script_end checks), pool bytes behind. */
+        m->lit_len = m->body_len;
+        memcpy(m->lit, m->blob, m->lit_len);
+        m->body_type = BODY_RAW;
+        m->body_len = sc->tail[i][dir];
+        m->body_seed = (uint32_t)gen_rng_next(&s->rng);
+        m->blob = NULL;
+    }
 }
 
 static void begin_request(struct sess *s)
@@ -237,6 +247,12 @@ static int tcp_step(struct sess *s, struct pdesc *d)
         return 1;
     case ST_ACK3:
         seg(s, d, 0, F_ACK);
+        if (!s->nex) {
+            /* A connect-only check (monitoring, connect scan): close right away. */
+            s->state = s->close_how == C_RST ? ST_RST : ST_FIN1;
+            later(s, (int64_t)gen_rng_range(&s->rng, 100 * US, 3 * MS));
+            return 1;
+        }
         begin_request(s);
         s->cur = 0;
         s->state = ST_SEND;
@@ -566,15 +582,16 @@ static struct host *resolver(struct world *w, struct rng *r)
     return &w->resolver[gen_rng_chance(r, 800) ? 0 : 1];
 }
 
-static struct sess *new_dns(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
-                            uint64_t *id, struct host *cli, const char *name, uint16_t qtype,
-                            const struct host *target, int nx, int v6)
+/* A lookup of name by cli from srv (NULL: one of the world's resolvers). */
+static struct sess *dns_from(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                             uint64_t *id, struct host *cli, struct host *srv, const char *name,
+                             uint16_t qtype, const struct host *target, int nx, int v6)
 {
     struct sess *s = sess_alloc(r, t, id);
     if (!s)
         return NULL;
     s->kind = K_DNS;
-    endpoints(s, c, cli, resolver(w, r), v6, 17, 53);
+    endpoints(s, c, cli, srv ? srv : resolver(w, r), v6, 17, 53);
     s->cport = gen_world_port(cli, &s->rng);
     /* A cache hit answers in a millisecond; a miss waits for the recursion. */
     s->rtt = gen_rng_chance(&s->rng, 700) ? (int64_t)gen_rng_logu(&s->rng, 150 * US, 2 * MS)
@@ -586,6 +603,13 @@ static struct sess *new_dns(struct world *w, const struct gen_cfg *c, struct rng
     return s;
 }
 
+static struct sess *new_dns(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                            uint64_t *id, struct host *cli, const char *name, uint16_t qtype,
+                            const struct host *target, int nx, int v6)
+{
+    return dns_from(w, c, r, t, id, cli, NULL, name, qtype, target, nx, v6);
+}
+
 struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
                                uint64_t *id, struct host *cli, struct host *srv, uint8_t proto,
                                uint16_t port, int kind, const struct gen_script *sc)
@@ -595,7 +619,7 @@ struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct 
         return NULL;
     /* UDP messages leave whole, in one unfragmented IPv4 datagram (1500 - 20 - 8). */
     for (uint32_t i = 0; proto == 17 && i < sc->npairs; i++)
-        if (sc->len[i][0] > 1472 || sc->len[i][1] > 1472)
+        if (sc->len[i][0] + sc->tail[i][0] > 1472 || sc->len[i][1] + sc->tail[i][1] > 1472)
             return NULL;
     if (proto == 6) {
         s = new_tcp(w, c, r, t, id, cli, srv, port, kind, 0);
@@ -617,14 +641,15 @@ struct sess *gen_sess_scripted(struct world *w, const struct gen_cfg *c, struct 
     return s;
 }
 
-static struct sess *new_ntp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
-                            uint64_t *id, struct host *cli)
+/* An NTP poll of srv (NULL: one of the world's pool servers). */
+static struct sess *ntp_from(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                             uint64_t *id, struct host *cli, struct host *srv)
 {
     struct sess *s = sess_alloc(r, t, id);
     if (!s)
         return NULL;
     s->kind = K_NTP;
-    endpoints(s, c, cli, &w->ntp[gen_rng_below(r, 3)], 0, 17, 123);
+    endpoints(s, c, cli, srv ? srv : &w->ntp[gen_rng_below(r, 3)], 0, 17, 123);
     /*
      * chrony and systemd-timesyncd send from an ephemeral port.  (Windows w32time uses 123,
      * but then two polls would share a 5-tuple; the truth stays unambiguous this way.)
@@ -635,6 +660,12 @@ static struct sess *new_ntp(struct world *w, const struct gen_cfg *c, struct rng
     s->close_how = C_NONE;
     gen_app_ntp(s, t);
     return s;
+}
+
+static struct sess *new_ntp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                            uint64_t *id, struct host *cli)
+{
+    return ntp_from(w, c, r, t, id, cli, NULL);
 }
 
 static struct sess *new_syslog(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
@@ -683,6 +714,33 @@ static struct sess *new_icmp(struct world *w, const struct gen_cfg *c, struct rn
     s->close_how = C_NONE;
     gen_sess_note(s, ",\"icmp_id\":%u,\"echo\":%d", (unsigned)s->cport, reps);
     return s;
+}
+
+/* ------------------------------------------------------------------ for other scenarios */
+
+struct sess *gen_sess_tcp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, uint16_t port, int kind)
+{
+    return new_tcp(w, c, r, t, id, cli, srv, port, kind, 0);
+}
+
+struct sess *gen_sess_web(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, int kind, int variant)
+{
+    return new_web(w, c, r, t, id, cli, srv, kind, variant, 0);
+}
+
+struct sess *gen_sess_dns(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv, const char *name,
+                          uint16_t qtype, const struct host *target, int nx)
+{
+    return dns_from(w, c, r, t, id, cli, srv, name, qtype, target, nx, 0);
+}
+
+struct sess *gen_sess_ntp(struct world *w, const struct gen_cfg *c, struct rng *r, int64_t t,
+                          uint64_t *id, struct host *cli, struct host *srv)
+{
+    return ntp_from(w, c, r, t, id, cli, srv);
 }
 
 struct sess *gen_sess_reuse_next(struct sess *done, const struct gen_cfg *c, uint64_t id)

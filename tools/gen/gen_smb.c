@@ -51,19 +51,7 @@ enum {
 #define STATUS_MORE_PROCESSING 0xc0000016u
 #define FILETIME_EPOCH 116444736000000000ULL
 
-struct smb {
-    struct gen_script *sc;
-    struct gen_bb *b;
-    struct rng *r;
-    uint64_t mid, sid;
-    uint32_t tid;
-    size_t nb_at;
-    uint64_t filetime;
-    uint32_t call_id, refid;
-    uint64_t written;
-};
-
-static void smb_begin(struct smb *m, uint16_t cmd, int resp, uint32_t status)
+static void smb_begin(struct gen_smb *m, uint16_t cmd, int resp, uint32_t status)
 {
     struct gen_bb *b = m->b;
     gen_script_begin(m->sc);
@@ -85,9 +73,9 @@ static void smb_begin(struct smb *m, uint16_t cmd, int resp, uint32_t status)
     gen_bb_zero(b, 16);
 }
 
-static void smb_end(struct smb *m, int dir)
+static void smb_end(struct gen_smb *m, int dir)
 {
-    gen_bb_patch(m->b, m->nb_at, 4, m->b->len - m->nb_at - 4, 0);
+    gen_bb_patch(m->b, m->nb_at, 4, m->b->len - m->nb_at - 4 + m->sc->tail_open, 0);
     gen_script_end(m->sc, dir);
     if (dir)
         m->mid++;
@@ -183,7 +171,7 @@ static void ntlm_negotiate(struct gen_bb *b)
 }
 
 /* AV pairs of the server (without MsvAvEOL) into info. */
-static void ntlm_target_info(struct smb *m, struct gen_bb *info, const char *domain)
+static void ntlm_target_info(struct gen_smb *m, struct gen_bb *info, const char *domain)
 {
     char dns[64];
     snprintf(dns, sizeof(dns), "%s.example", domain);
@@ -201,7 +189,7 @@ static void ntlm_target_info(struct smb *m, struct gen_bb *info, const char *dom
     gen_bb_u64le(info, m->filetime);
 }
 
-static void ntlm_challenge(struct smb *m, struct gen_bb *b, const struct gen_bb *info,
+static void ntlm_challenge(struct gen_smb *m, struct gen_bb *b, const struct gen_bb *info,
                            const char *domain)
 {
     size_t name_len = 2 * strlen(domain), info_len = info->len + 4;
@@ -217,7 +205,7 @@ static void ntlm_challenge(struct smb *m, struct gen_bb *b, const struct gen_bb 
     gen_bb_u32le(b, 0); /* MsvAvEOL */
 }
 
-static void ntlm_authenticate(struct smb *m, struct gen_bb *b, const struct gen_bb *info,
+static void ntlm_authenticate(struct gen_smb *m, struct gen_bb *b, const struct gen_bb *info,
                               const char *user, const char *domain, const char *ws)
 {
     /* NTLMv2 response: NTProofStr(16), then the client challenge blob (2.2.2.7). */
@@ -260,7 +248,7 @@ static void ntlm_authenticate(struct smb *m, struct gen_bb *b, const struct gen_
 
 /* ------------------------------------------------------------------ SMB2 commands */
 
-static void negotiate(struct smb *m)
+static void negotiate(struct gen_smb *m)
 {
     struct gen_bb *b = m->b, blob = {0};
     smb_begin(m, SMB2_NEGOTIATE, 0, 0);
@@ -296,7 +284,7 @@ static void negotiate(struct smb *m)
     gen_bb_free(&blob);
 }
 
-static void session_setup(struct smb *m, const struct gen_bb *req, uint32_t status,
+static void session_setup(struct gen_smb *m, const struct gen_bb *req, uint32_t status,
                           const struct gen_bb *resp)
 {
     struct gen_bb *b = m->b;
@@ -320,7 +308,7 @@ static void session_setup(struct smb *m, const struct gen_bb *req, uint32_t stat
     smb_end(m, 1);
 }
 
-static void tree_connect(struct smb *m, const char *path, int pipe)
+static void tree_connect(struct gen_smb *m, const char *path, int pipe)
 {
     struct gen_bb *b = m->b;
     smb_begin(m, SMB2_TREE_CONNECT, 0, 0);
@@ -341,9 +329,14 @@ static void tree_connect(struct smb *m, const char *path, int pipe)
     smb_end(m, 1);
 }
 
-static void create(struct smb *m, const char *name, int pipe, uint8_t fid[16])
+/*
+ * CREATE of name: a named pipe (GEN_SMB_PIPE), a file created or overwritten for writing
+ * (GEN_SMB_WRITE), or an existing file of size bytes opened for reading (GEN_SMB_READ).
+ */
+static void create(struct gen_smb *m, const char *name, int how, uint64_t size, uint8_t fid[16])
 {
     struct gen_bb *b = m->b;
+    int pipe = how == GEN_SMB_PIPE, rd = how == GEN_SMB_READ;
     smb_begin(m, SMB2_CREATE, 0, 0);
     gen_bb_u16le(b, 57);
     gen_bb_u8(b, 0);
@@ -351,11 +344,12 @@ static void create(struct smb *m, const char *name, int pipe, uint8_t fid[16])
     gen_bb_u32le(b, 2); /* Impersonation */
     gen_bb_u64le(b, 0);
     gen_bb_u64le(b, 0);
-    gen_bb_u32le(b, 0x0012019f);             /* read, write, append, attributes, sync */
-    gen_bb_u32le(b, pipe ? 0 : 0x80);        /* FILE_ATTRIBUTE_NORMAL */
-    gen_bb_u32le(b, pipe ? 3 : 1);           /* share read (+ write) */
-    gen_bb_u32le(b, pipe ? 1 : 5);           /* FILE_OPEN : FILE_OVERWRITE_IF */
-    gen_bb_u32le(b, pipe ? 0x400040 : 0x44); /* non-directory (+ sequential-only) */
+    /* read data, EA and attributes, sync (+ write, append, write EA and attributes) */
+    gen_bb_u32le(b, rd ? 0x00120089 : 0x0012019f);
+    gen_bb_u32le(b, pipe || rd ? 0 : 0x80);              /* FILE_ATTRIBUTE_NORMAL */
+    gen_bb_u32le(b, pipe ? 3 : rd ? 7 : 1);              /* share read (+ write, delete) */
+    gen_bb_u32le(b, pipe || rd ? 1 : 5);                 /* FILE_OPEN : FILE_OVERWRITE_IF */
+    gen_bb_u32le(b, pipe ? 0x400040 : rd ? 0x40 : 0x44); /* non-directory (+ sequential) */
     gen_bb_u16le(b, 120);
     gen_bb_u16le(b, (uint32_t)(2 * strlen(name)));
     gen_bb_u32le(b, 0);
@@ -367,12 +361,12 @@ static void create(struct smb *m, const char *name, int pipe, uint8_t fid[16])
     gen_bb_u16le(b, 89);
     gen_bb_u8(b, 0);
     gen_bb_u8(b, 0);
-    gen_bb_u32le(b, pipe ? 1 : 2); /* FILE_OPENED : FILE_CREATED */
+    gen_bb_u32le(b, pipe || rd ? 1 : 2); /* FILE_OPENED : FILE_CREATED */
     for (int i = 0; i < 4; i++)
         gen_bb_u64le(b, pipe ? 0 : m->filetime);
-    gen_bb_u64le(b, pipe ? 4096 : 0);
-    gen_bb_u64le(b, 0);
-    gen_bb_u32le(b, pipe ? 0x80 : 0x20); /* NORMAL : ARCHIVE */
+    gen_bb_u64le(b, pipe ? 4096 : rd ? (size + 4095) / 4096 * 4096 : 0); /* allocation */
+    gen_bb_u64le(b, rd ? size : 0);                                      /* end of file */
+    gen_bb_u32le(b, pipe ? 0x80 : 0x20);                                 /* NORMAL : ARCHIVE */
     gen_bb_u32le(b, 0);
     gen_bb_put(b, fid, 16);
     gen_bb_u32le(b, 0);
@@ -380,7 +374,8 @@ static void create(struct smb *m, const char *name, int pipe, uint8_t fid[16])
     smb_end(m, 1);
 }
 
-static void write_req(struct smb *m, const uint8_t fid[16], const uint8_t *data, size_t n,
+/* WRITE of n bytes at off: data, or (data NULL) n bytes of the random pool. */
+static void write_req(struct gen_smb *m, const uint8_t fid[16], const uint8_t *data, size_t n,
                       uint64_t off)
 {
     struct gen_bb *b = m->b;
@@ -395,7 +390,10 @@ static void write_req(struct smb *m, const uint8_t fid[16], const uint8_t *data,
     gen_bb_u16le(b, 0);
     gen_bb_u16le(b, 0);
     gen_bb_u32le(b, 0);
-    gen_bb_put(b, data, n);
+    if (data)
+        gen_bb_put(b, data, n);
+    else
+        gen_script_tail(m->sc, (uint32_t)n);
     smb_end(m, 0);
     smb_begin(m, SMB2_WRITE, 1, 0);
     gen_bb_u16le(b, 17);
@@ -408,7 +406,7 @@ static void write_req(struct smb *m, const uint8_t fid[16], const uint8_t *data,
     m->written += n;
 }
 
-static void read_req(struct smb *m, const uint8_t fid[16], const struct gen_bb *data)
+static void read_req(struct gen_smb *m, const uint8_t fid[16], const struct gen_bb *data)
 {
     struct gen_bb *b = m->b;
     smb_begin(m, SMB2_READ, 0, 0);
@@ -436,7 +434,7 @@ static void read_req(struct smb *m, const uint8_t fid[16], const struct gen_bb *
     smb_end(m, 1);
 }
 
-static void close_req(struct smb *m, const uint8_t fid[16])
+static void close_req(struct gen_smb *m, const uint8_t fid[16])
 {
     struct gen_bb *b = m->b;
     smb_begin(m, SMB2_CLOSE, 0, 0);
@@ -475,7 +473,8 @@ static void rpc_done(struct gen_bb *b)
     gen_bb_patch(b, 8, 2, b->len, 1);
 }
 
-static void rpc_bind(struct gen_bb *b, uint32_t call_id)
+void gen_rpc_bind(struct gen_bb *b, uint32_t call_id, const uint8_t uuid[16], uint16_t vmaj,
+                  uint16_t vmin)
 {
     rpc_hdr(b, 11, call_id);
     gen_bb_u16le(b, 4280);
@@ -486,23 +485,22 @@ static void rpc_bind(struct gen_bb *b, uint32_t call_id)
     gen_bb_u16le(b, 0);
     gen_bb_u8(b, 1);
     gen_bb_u8(b, 0);
-    gen_bb_put(b, uuid_svcctl, 16);
-    gen_bb_u16le(b, 2);
-    gen_bb_u16le(b, 0);
+    gen_bb_put(b, uuid, 16);
+    gen_bb_u16le(b, vmaj);
+    gen_bb_u16le(b, vmin);
     gen_bb_put(b, uuid_ndr, 16);
     gen_bb_u32le(b, 2);
     rpc_done(b);
 }
 
-static void rpc_bind_ack(struct gen_bb *b, uint32_t call_id, uint32_t group)
+void gen_rpc_bind_ack(struct gen_bb *b, uint32_t call_id, uint32_t group, const char *port)
 {
-    static const char port[] = "\\PIPE\\svcctl";
     rpc_hdr(b, 12, call_id);
     gen_bb_u16le(b, 4280);
     gen_bb_u16le(b, 4280);
     gen_bb_u32le(b, group);
-    gen_bb_u16le(b, sizeof(port));
-    gen_bb_put(b, port, sizeof(port));
+    gen_bb_u16le(b, (uint32_t)strlen(port) + 1);
+    gen_bb_put(b, port, strlen(port) + 1);
     gen_bb_align(b, 0, 4);
     gen_bb_u8(b, 1);
     gen_bb_zero(b, 3);
@@ -514,7 +512,7 @@ static void rpc_bind_ack(struct gen_bb *b, uint32_t call_id, uint32_t group)
 }
 
 /* Request (ptype 0) or response (2) header; the stub follows at offset 24. */
-static void rpc_call(struct gen_bb *b, int resp, uint32_t call_id, uint16_t opnum)
+void gen_rpc_call(struct gen_bb *b, int resp, uint32_t call_id, uint16_t opnum)
 {
     rpc_hdr(b, resp ? 2 : 0, call_id);
     gen_bb_u32le(b, 0); /* alloc_hint, patched by rpc_call_done */
@@ -527,14 +525,14 @@ static void rpc_call(struct gen_bb *b, int resp, uint32_t call_id, uint16_t opnu
     }
 }
 
-static void rpc_call_done(struct gen_bb *b)
+void gen_rpc_call_done(struct gen_bb *b)
 {
     gen_bb_patch(b, 16, 4, b->len - 24, 1);
     rpc_done(b);
 }
 
 /* Conformant varying string: max count, offset 0, actual count, UTF-16 with NUL, pad to 4. */
-static void ndr_wstr(struct gen_bb *b, const char *s)
+void gen_ndr_wstr(struct gen_bb *b, const char *s)
 {
     uint32_t n = (uint32_t)strlen(s) + 1;
     gen_bb_u32le(b, n);
@@ -545,7 +543,7 @@ static void ndr_wstr(struct gen_bb *b, const char *s)
     gen_bb_align(b, 24, 4);
 }
 
-static void ndr_unique_wstr(struct smb *m, struct gen_bb *b, const char *s)
+static void ndr_unique_wstr(struct gen_smb *m, struct gen_bb *b, const char *s)
 {
     if (!s) {
         gen_bb_u32le(b, 0);
@@ -553,7 +551,7 @@ static void ndr_unique_wstr(struct smb *m, struct gen_bb *b, const char *s)
     }
     m->refid += 4;
     gen_bb_u32le(b, m->refid);
-    ndr_wstr(b, s);
+    gen_ndr_wstr(b, s);
 }
 
 /*
@@ -561,21 +559,21 @@ static void ndr_unique_wstr(struct smb *m, struct gen_bb *b, const char *s)
  * request header into q (the caller adds the stub), call_reply finishes it and starts
  * the response in a (the caller adds the stub), call_send finishes a and sends both.
  */
-static void call_begin(struct smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
+static void call_begin(struct gen_smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
 {
     q->len = a->len = 0;
-    rpc_call(q, 0, ++m->call_id, opnum);
+    gen_rpc_call(q, 0, ++m->call_id, opnum);
 }
 
-static void call_reply(struct smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
+static void call_reply(struct gen_smb *m, struct gen_bb *q, struct gen_bb *a, uint16_t opnum)
 {
-    rpc_call_done(q);
-    rpc_call(a, 1, m->call_id, opnum);
+    gen_rpc_call_done(q);
+    gen_rpc_call(a, 1, m->call_id, opnum);
 }
 
-static void call_send(struct smb *m, const uint8_t fid[16], struct gen_bb *q, struct gen_bb *a)
+static void call_send(struct gen_smb *m, const uint8_t fid[16], struct gen_bb *q, struct gen_bb *a)
 {
-    rpc_call_done(a);
+    gen_rpc_call_done(a);
     write_req(m, fid, q->p, q->len, 0);
     read_req(m, fid, a);
 }
@@ -584,15 +582,16 @@ struct scm_names {
     const char *machine, *service, *display, *binpath;
 };
 
-static void svcctl(struct smb *m, const uint8_t fid[16], const struct scm_names *nm)
+static void svcctl(struct gen_smb *m, const uint8_t fid[16], const struct scm_names *nm)
 {
     struct gen_bb q = {0}, a = {0};
     uint8_t scm[20] = {0}, svc[20] = {0};
     gen_rng_fill(m->r, scm + 4, 16);
     gen_rng_fill(m->r, svc + 4, 16);
 
-    rpc_bind(&q, ++m->call_id);
-    rpc_bind_ack(&a, m->call_id, 0x5000u + (uint32_t)gen_rng_below(m->r, 0x1000));
+    gen_rpc_bind(&q, ++m->call_id, uuid_svcctl, 2, 0);
+    gen_rpc_bind_ack(&a, m->call_id, 0x5000u + (uint32_t)gen_rng_below(m->r, 0x1000),
+                     "\\PIPE\\svcctl");
     write_req(m, fid, q.p, q.len, 0);
     read_req(m, fid, &a);
 
@@ -613,13 +612,13 @@ static void svcctl(struct smb *m, const uint8_t fid[16], const struct scm_names 
      */
     call_begin(m, &q, &a, 12);
     gen_bb_put(&q, scm, 20);
-    ndr_wstr(&q, nm->service);
+    gen_ndr_wstr(&q, nm->service);
     ndr_unique_wstr(m, &q, nm->display);
     gen_bb_u32le(&q, 0x000f01ff); /* SERVICE_ALL_ACCESS */
     gen_bb_u32le(&q, 0x10);       /* SERVICE_WIN32_OWN_PROCESS */
     gen_bb_u32le(&q, 3);          /* SERVICE_DEMAND_START */
     gen_bb_u32le(&q, 0);          /* SERVICE_ERROR_IGNORE */
-    ndr_wstr(&q, nm->binpath);
+    gen_ndr_wstr(&q, nm->binpath);
     gen_bb_zero(&q, 7 * 4);
     call_reply(m, &q, &a, 12);
     gen_bb_u32le(&a, 0); /* lpdwTagId: NULL */
@@ -649,52 +648,136 @@ static void svcctl(struct smb *m, const uint8_t fid[16], const struct scm_names 
     gen_bb_free(&a);
 }
 
-int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
-                   const char *domain, const char *workstation)
+int gen_smb_begin(struct gen_smb *m, struct gen_script *sc, struct rng *r, int64_t t,
+                  const char *user, const char *domain, const char *workstation)
 {
-    struct smb m;
-    struct gen_bb tok = {0}, blob = {0}, blob2 = {0}, info = {0}, file = {0};
-    uint8_t fid[16], pipe[16];
-    char admin[96], ipc[96], machine[96];
-    const char *host = sc->srv.name;
+    struct gen_bb tok = {0}, blob = {0}, blob2 = {0}, info = {0};
+    memset(m, 0, sizeof(*m));
+    m->sc = sc;
+    m->b = &sc->data;
+    m->r = r;
+    m->sid = 0x0000100000000000ULL | (gen_rng_next(r) & 0xffffffffu);
+    m->filetime = (uint64_t)(t / 100) + FILETIME_EPOCH;
+    m->refid = 0x00020000 - 4;
+
+    negotiate(m);
+    ntlm_negotiate(&tok);
+    spnego_init(&blob, &tok);
+    ntlm_target_info(m, &info, domain);
+    tok.len = 0;
+    ntlm_challenge(m, &tok, &info, domain);
+    spnego_resp(&blob2, 1, 1, &tok); /* accept-incomplete */
+    session_setup(m, &blob, STATUS_MORE_PROCESSING, &blob2);
+    tok.len = blob.len = blob2.len = 0;
+    ntlm_authenticate(m, &tok, &info, user, domain, workstation);
+    spnego_resp(&blob, -1, 0, &tok);
+    spnego_resp(&blob2, 0, 0, NULL); /* accept-completed */
+    session_setup(m, &blob, 0, &blob2);
+    int err = tok.err || blob.err || blob2.err || info.err;
+    gen_bb_free(&tok);
+    gen_bb_free(&blob);
+    gen_bb_free(&blob2);
+    gen_bb_free(&info);
+    return err ? KS_ENOMEM : 0;
+}
+
+void gen_smb_tree(struct gen_smb *m, const char *path, int pipe)
+{
+    tree_connect(m, path, pipe);
+}
+
+void gen_smb_open(struct gen_smb *m, const char *name, int how, uint64_t size, uint8_t fid[16])
+{
+    create(m, name, how, size, fid);
+}
+
+void gen_smb_write(struct gen_smb *m, const uint8_t fid[16], uint32_t n, uint64_t off)
+{
+    write_req(m, fid, NULL, n, off);
+}
+
+/*
+ * READ of n bytes of a file at off ([MS-SMB2] 2.2.19/2.2.20); the data is n bytes of the
+ * random pool after the response header.
+ */
+void gen_smb_read(struct gen_smb *m, const uint8_t fid[16], uint32_t n, uint64_t off)
+{
+    struct gen_bb *b = m->b;
+    smb_begin(m, SMB2_READ, 0, 0);
+    gen_bb_u16le(b, 49);
+    gen_bb_u8(b, 0x50);
+    gen_bb_u8(b, 0);
+    gen_bb_u32le(b, n);
+    gen_bb_u64le(b, off);
+    gen_bb_put(b, fid, 16);
+    gen_bb_u32le(b, 0);
+    gen_bb_u32le(b, 0);
+    gen_bb_u32le(b, 0);
+    gen_bb_u16le(b, 0);
+    gen_bb_u16le(b, 0);
+    gen_bb_u8(b, 0);
+    smb_end(m, 0);
+    smb_begin(m, SMB2_READ, 1, 0);
+    gen_bb_u16le(b, 17);
+    gen_bb_u8(b, 80);
+    gen_bb_u8(b, 0);
+    gen_bb_u32le(b, n);
+    gen_bb_u32le(b, 0);
+    gen_bb_u32le(b, 0);
+    gen_script_tail(m->sc, n);
+    smb_end(m, 1);
+}
+
+void gen_smb_close(struct gen_smb *m, const uint8_t fid[16])
+{
+    close_req(m, fid);
+}
+
+int gen_ntlm_triple(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                    const char *domain, const char *workstation, struct gen_bb out[3])
+{
+    struct gen_smb m;
+    struct gen_bb info = {0};
     memset(&m, 0, sizeof(m));
     m.sc = sc;
     m.b = &sc->data;
     m.r = r;
-    m.sid = 0x0000100000000000ULL | (gen_rng_next(r) & 0xffffffffu);
     m.filetime = (uint64_t)(t / 100) + FILETIME_EPOCH;
-    m.refid = 0x00020000 - 4;
+    ntlm_negotiate(&out[0]);
+    ntlm_target_info(&m, &info, domain);
+    ntlm_challenge(&m, &out[1], &info, domain);
+    ntlm_authenticate(&m, &out[2], &info, user, domain, workstation);
+    int err = info.err || out[0].err || out[1].err || out[2].err;
+    gen_bb_free(&info);
+    return err ? KS_ENOMEM : 0;
+}
+
+int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *user,
+                   const char *domain, const char *workstation)
+{
+    struct gen_smb m;
+    struct gen_bb file = {0};
+    uint8_t fid[16], pipe[16];
+    char admin[96], ipc[96], machine[96];
+    const char *host = sc->srv.name;
     snprintf(admin, sizeof(admin), "\\\\%s\\ADMIN$", host);
     snprintf(ipc, sizeof(ipc), "\\\\%s\\IPC$", host);
     snprintf(machine, sizeof(machine), "\\\\%s", host);
-
-    negotiate(&m);
-    ntlm_negotiate(&tok);
-    spnego_init(&blob, &tok);
-    ntlm_target_info(&m, &info, domain);
-    tok.len = 0;
-    ntlm_challenge(&m, &tok, &info, domain);
-    spnego_resp(&blob2, 1, 1, &tok); /* accept-incomplete */
-    session_setup(&m, &blob, STATUS_MORE_PROCESSING, &blob2);
-    tok.len = blob.len = blob2.len = 0;
-    ntlm_authenticate(&m, &tok, &info, user, domain, workstation);
-    spnego_resp(&blob, -1, 0, &tok);
-    spnego_resp(&blob2, 0, 0, NULL); /* accept-completed */
-    session_setup(&m, &blob, 0, &blob2);
+    int err = gen_smb_begin(&m, sc, r, t, user, domain, workstation);
 
     /* The service binary: an MZ header, then bytes that stand for the program. */
     static const uint8_t mz[4] = {'M', 'Z', 0x90, 0};
     gen_bb_put(&file, mz, 4);
     gen_bb_rand(&file, r, 45056 - 4);
     tree_connect(&m, admin, 0);
-    create(&m, "PSEXESVC.exe", 0, fid);
+    create(&m, "PSEXESVC.exe", GEN_SMB_WRITE, 0, fid);
     write_req(&m, fid, file.p, 32768, 0);
     write_req(&m, fid, file.p + 32768, file.len - 32768, 32768);
     close_req(&m, fid);
     uint64_t file_written = m.written;
 
     tree_connect(&m, ipc, 1);
-    create(&m, "svcctl", 1, pipe);
+    create(&m, "svcctl", GEN_SMB_PIPE, 0, pipe);
     static const struct scm_names nm = {NULL, "PSEXESVC", "PSEXESVC", "%SystemRoot%\\PSEXESVC.exe"};
     struct scm_names names = nm;
     names.machine = machine;
@@ -740,11 +823,7 @@ int gen_smb_psexec(struct gen_script *sc, struct rng *r, int64_t t, const char *
     gen_bb_printf(tr, ",\"scm_machine\":");
     gen_bb_json(tr, machine);
 
-    int err = tok.err || blob.err || blob2.err || info.err || file.err;
-    gen_bb_free(&tok);
-    gen_bb_free(&blob);
-    gen_bb_free(&blob2);
-    gen_bb_free(&info);
+    err = err || file.err;
     gen_bb_free(&file);
     return err ? KS_ENOMEM : 0;
 }

@@ -343,11 +343,28 @@ uint32_t gen_wire_payload_len(const struct sess *s, const struct pdesc *d)
     return d->len;
 }
 
-uint32_t gen_wire_record_len(const struct gen_cfg *c, uint32_t len)
+uint32_t gen_wire_record_len(const struct gen_cfg *c, uint32_t caplen)
 {
     if (c->format == FMT_PCAPNG)
-        return 32 + ((len + 3) & ~3u);
-    return 16 + len;
+        return 32 + ((caplen + 3) & ~3u);
+    return 16 + caplen;
+}
+
+uint32_t gen_wire_caplen(const struct sess *s, const struct gen_cfg *c, const struct pdesc *d,
+                         uint32_t len)
+{
+    if (!c->snap || !s->snap || !d->len || len <= c->snap || d->frag)
+        return len;
+    const struct msg *m = &s->m[d->dir];
+    if (m->body_type == BODY_BLOB)
+        return len;
+    /* Headers and the message's literal bytes stay; generated body bytes may go. */
+    uint32_t keep = len - d->len;
+    if (d->off < m->lit_len)
+        keep += m->lit_len - d->off < d->len ? m->lit_len - d->off : d->len;
+    if (keep < c->snap)
+        keep = c->snap;
+    return keep < len ? keep : len;
 }
 
 /* ------------------------------------------------------------------ frames */
@@ -677,31 +694,33 @@ int gen_out_packet(struct out *o, struct sess *s, const struct world *w, const s
     uint8_t *p = o->buf + o->len;
     uint64_t sec = (uint64_t)d->ts / 1000000000u;
     uint32_t ns = (uint32_t)((uint64_t)d->ts % 1000000000u);
-    uint32_t len;
+    uint32_t len, cap;
     if (c->format == FMT_PCAPNG) {
         len = gen_wire_build(p + 28, s, w, c, d);
-        uint32_t pad = (4 - (len & 3)) & 3;
-        uint32_t bl = 32 + len + pad;
+        cap = gen_wire_caplen(s, c, d, len);
+        uint32_t pad = (4 - (cap & 3)) & 3;
+        uint32_t bl = 32 + cap + pad;
         uint64_t t = (uint64_t)d->ts;
         le32(p, 6);
         le32(p + 4, bl);
         le32(p + 8, 0);
         le32(p + 12, (uint32_t)(t >> 32));
         le32(p + 16, (uint32_t)t);
-        le32(p + 20, len);
+        le32(p + 20, cap);
         le32(p + 24, len);
-        memset(p + 28 + len, 0, pad);
-        le32(p + 28 + len + pad, bl);
+        memset(p + 28 + cap, 0, pad);
+        le32(p + 28 + cap + pad, bl);
         o->len += bl;
         o->total += bl;
     } else {
         len = gen_wire_build(p + 16, s, w, c, d);
+        cap = gen_wire_caplen(s, c, d, len);
         le32(p, (uint32_t)sec);
         le32(p + 4, c->format == FMT_PCAP_NS ? ns : ns / 1000);
-        le32(p + 8, len);
+        le32(p + 8, cap);
         le32(p + 12, len);
-        o->len += 16 + len;
-        o->total += 16 + len;
+        o->len += 16 + cap;
+        o->total += 16 + cap;
     }
     *frame_len = len;
     return 0;
