@@ -19,7 +19,10 @@ import tempfile
 import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ATTACKS = os.path.abspath(os.path.join(ROOT, "..", "shared", "attacks"))
+# ../shared/attacks next to the repository; from a worktree under /work/wt/NAME, two levels up
+ATTACKS = next((p for p in (os.path.abspath(os.path.join(ROOT, *up, "shared", "attacks"))
+                            for up in (("..",), ("..", ".."))) if os.path.isdir(p)),
+               os.path.abspath(os.path.join(ROOT, "..", "shared", "attacks")))
 
 
 class Skip(Exception):
