@@ -41,10 +41,7 @@ void feat_name(const char *s, size_t n, struct feat_name *out)
     out->entropy = hunt_entropy(flat, fl);
 }
 
-/*
- * The most common English letter pairs (after published digram frequency tables), as a
- * 26 x 26 bit matrix built once: row = first letter, bit = second letter.
- */
+/* The most common English letter pairs (after published digram frequency tables), "ab cd …". */
 static const char kBigrams[] =
     "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le "
     "ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns di fo ho pe ec "
@@ -59,7 +56,7 @@ static const char kBigrams[] =
 static int common_pair(char a, char b)
 {
     /* A linear scan of ~240 pairs: labels are short and this runs once per distinct domain. */
-    for (const char *p = kBigrams; p[0] && p[1]; p += 3)
+    for (const char *p = kBigrams; p[0] && p[1]; p += p[2] ? 3 : 2)
         if (p[0] == a && p[1] == b)
             return 1;
     return 0;

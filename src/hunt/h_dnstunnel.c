@@ -197,11 +197,14 @@ static int tn_emit(void *arg, const void *key, size_t klen, void *value)
             (size_t)snprintf(extra + el, sizeof extra - el, "; %u hosts ask this domain", f.hosts);
     if (f.resolver && el < sizeof extra)
         snprintf(extra + el, sizeof extra - el, "; %s answers DNS itself (forwarding?)", r.src);
-    snprintf(r.explain, sizeof r.explain,
-             "%s sent %" PRIu64 " queries (%" PRIu64 " TXT/NULL/KEY-like) for %" PRIu64
-             " unique names under %s, longest label %.0f chars avg, %.1f bits/char%s; e.g. %.80s",
-             r.src, p->queries, p->types, p->names, r.domain, f.avg_longest, f.avg_entropy, extra,
-             p->example);
+    /* One line for a person to read: cut, if ever, at the end. */
+    if (snprintf(
+            r.explain, sizeof r.explain,
+            "%s sent %" PRIu64 " queries (%" PRIu64 " TXT/NULL/KEY-like) for %" PRIu64
+            " unique names under %s, longest label %.0f chars avg, %.1f bits/char%s; e.g. %.80s",
+            r.src, p->queries, p->types, p->names, r.domain, f.avg_longest, f.avg_entropy, extra,
+            p->example) >= (int)sizeof r.explain)
+        r.explain[sizeof r.explain - 1] = '\0';
     /* Names carrying data are tunnelling/exfiltration; a TXT channel on short names is C2. */
     if (f.avg_longest < t->p.label_lo)
         snprintf(r.attack, sizeof r.attack, "T1071.004");

@@ -12,7 +12,8 @@
  * users (25 then success is the normal Windows logon), a terminal server many — but they
  * rarely fail.
  *
- * Per day file SQL groups the range's `krb` records that hold an AS-REQ by (client, KDC, user):
+ * Per day file SQL groups the range's `krb` records that hold an AS-REQ by (client, KDC, user —
+ * compared without case, as Windows does, and shown in lower case):
  * requests, answers by error code, successes, first failure and first success.  C merges them
  * over the days in a map of (client, KDC, user) bounded by max_users, then rolls them up per
  * (client, KDC): users, failed users (6, 24 or 18), the most wrong passwords for one user, and
@@ -50,7 +51,7 @@ struct kpair {
     uint64_t users, failed, unknown, bad_users, locked, reqs, required, bad, sessions, oks;
     uint64_t max_bad;
     int64_t first_fail_ns, last_fail_ns, first_ns, last_ns;
-    char found[KRB_FOUND][64];
+    char found[KRB_FOUND][40];
     uint64_t found_id[KRB_FOUND];
     unsigned nfound;
     struct hunt_vec times; /* per user: its first failure, else its first AS-REQ (seconds) */
@@ -121,7 +122,7 @@ static int ks_day(void *arg, int day, void *dbp)
             " FROM (SELECT *, ec IN ('KDC_ERR_C_PRINCIPAL_UNKNOWN', 'KDC_ERR_PREAUTH_FAILED',"
             "  'KDC_ERR_CLIENT_REVOKED') AS fail"
             "  FROM (SELECT s.src_ip AS src, s.dst_ip AS dst, s.id AS id, s.first_ns AS t,"
-            "   json_extract(r.json, '$.krb.cname') AS cn,"
+            "   lower(json_extract(r.json, '$.krb.cname')) AS cn,"
             "   json_extract(r.json, '$.krb.error_code') AS ec,"
             "   json_extract(r.json, '$.krb.success') AS ok,"
             "   json_extract(r.json, '$.krb.msg_type') AS mt"
@@ -231,11 +232,11 @@ static int ks_emit(void *arg, const void *key, size_t klen, void *value)
         .max_bad = p->max_bad,
         .found = p->nfound > 0,
     };
-    char found[KRB_FOUND * 66] = "";
+    char found[KRB_FOUND * 42 + 24] = "";
     size_t fl = 0;
-    for (unsigned i = 0; i < p->nfound && i < KRB_FOUND; i++)
+    for (unsigned i = 0; i < p->nfound && i < KRB_FOUND && fl < sizeof found; i++)
         fl += (size_t)snprintf(found + fl, sizeof found - fl, "%s%s", i ? ", " : "", p->found[i]);
-    if (p->nfound > KRB_FOUND)
+    if (p->nfound > KRB_FOUND && fl < sizeof found)
         snprintf(found + fl, sizeof found - fl, " and %u more", p->nfound - KRB_FOUND);
     unsigned nfound = p->nfound;
     struct hunt_result r = {0};
@@ -244,7 +245,7 @@ static int ks_emit(void *arg, const void *key, size_t klen, void *value)
         return 0;
     hunt_addr(key, 16, r.src, sizeof r.src);
     hunt_addr((const uint8_t *)key + 16, 16, r.dst, sizeof r.dst);
-    char win[32], most[48] = "", tail[240] = "";
+    char win[32], most[48] = "", tail[272] = "";
     hunt_fmt_dur(k->window, win, sizeof win);
     if (p->max_bad > 1)
         snprintf(most, sizeof most, ", up to %" PRIu64 " on one", p->max_bad);
@@ -255,13 +256,15 @@ static int ks_emit(void *arg, const void *key, size_t klen, void *value)
     else if (p->oks)
         snprintf(tail, sizeof tail, "; %" PRIu64 " user%s logged on", p->oks,
                  p->oks == 1 ? "" : "s");
-    snprintf(r.explain, sizeof r.explain,
-             "%s tried %" PRIu64 " users (%" PRIu64 " AS-REQs) at KDC %s, %" PRIu64
-             " of them within %s: %" PRIu64 " unknown users (PRINCIPAL_UNKNOWN), %" PRIu64
-             " wrong passwords (PREAUTH_FAILED) on %" PRIu64 " users%s, %" PRIu64
-             " PREAUTH_REQUIRED, %" PRIu64 " locked/revoked%s",
-             r.src, p->users, p->reqs, r.dst, f.window_users, win, p->unknown, p->bad, p->bad_users,
-             most, p->required, p->locked, tail);
+    /* One line for a person to read: cut, if ever, at the end. */
+    if (snprintf(r.explain, sizeof r.explain,
+                 "%s tried %" PRIu64 " users (%" PRIu64 " AS-REQs) at KDC %s, %" PRIu64
+                 " of them within %s: %" PRIu64 " unknown users (PRINCIPAL_UNKNOWN), %" PRIu64
+                 " wrong passwords (PREAUTH_FAILED) on %" PRIu64 " users%s, %" PRIu64
+                 " PREAUTH_REQUIRED, %" PRIu64 " locked/revoked%s",
+                 r.src, p->users, p->reqs, r.dst, f.window_users, win, p->unknown, p->bad,
+                 p->bad_users, most, p->required, p->locked, tail) >= (int)sizeof r.explain)
+        r.explain[sizeof r.explain - 1] = '\0';
     if (nfound)
         snprintf(r.detail, sizeof r.detail, "password found: %s", found);
     else

@@ -166,14 +166,17 @@ static int nx_emit(void *arg, const void *key, size_t klen, void *value)
     hunt_addr(key, 16, r.src, sizeof r.src);
     snprintf(r.domain, sizeof r.domain, "%s", h->ex[0]);
     char ex[3 * 66] = "";
-    for (unsigned i = 0, el = 0; i < NX_EXAMPLES && h->ex[i][0]; i++)
-        el += (unsigned)snprintf(ex + el, sizeof ex - el, "%s%s", i ? ", " : "", h->ex[i]);
-    snprintf(r.explain, sizeof r.explain,
-             "%s got %" PRIu64 " NXDOMAIN answers (%.0f%% of %" PRIu64 " answered) for %" PRIu64
-             " names under %" PRIu64 " registered domains, DGA-likeness %.2f%s; e.g. %s",
-             r.src, h->nx, h->answered ? 100.0 * (double)h->nx / (double)h->answered : 0.0,
-             h->answered, h->nx_names, h->nx_domains, f.avg_dga,
-             f.resolver ? "; it answers DNS itself (a resolver forwarding its clients?)" : "", ex);
+    for (size_t i = 0, el = 0; i < NX_EXAMPLES && h->ex[i][0] && el < sizeof ex; i++)
+        el += (size_t)snprintf(ex + el, sizeof ex - el, "%s%s", i ? ", " : "", h->ex[i]);
+    /* One line for a person to read: cut, if ever, at the end. */
+    if (snprintf(r.explain, sizeof r.explain,
+                 "%s got %" PRIu64 " NXDOMAIN answers (%.0f%% of %" PRIu64 " answered) for %" PRIu64
+                 " names under %" PRIu64 " registered domains, DGA-likeness %.2f%s; e.g. %s",
+                 r.src, h->nx, h->answered ? 100.0 * (double)h->nx / (double)h->answered : 0.0,
+                 h->answered, h->nx_names, h->nx_domains, f.avg_dga,
+                 f.resolver ? "; it answers DNS itself (a resolver forwarding its clients?)" : "",
+                 ex) >= (int)sizeof r.explain)
+        r.explain[sizeof r.explain - 1] = '\0';
     snprintf(r.detail, sizeof r.detail, "%" PRIu64 " NX domains", h->nx_domains);
     for (unsigned i = 0; i < h->ev.n; i++)
         hunt_result_event(&r, h->ev.id[i]);
