@@ -127,7 +127,7 @@ static void summary(const char *path, const struct pipeline *pl, double secs, ui
     char pk[32], se[32], by[32];
     uint64_t bad = 0;
     for (int v = 0; v < DEC__COUNT; v++)
-        if (v != DEC_OK && v != DEC_FRAGMENT && v != DEC_NOT_IP)
+        if (v != DEC_OK && v != DEC_FRAGMENT && v != DEC_NOT_IP && v != DEC_PAYLOAD_TRUNC)
             bad += pl->verdicts[v];
     printf("%s: %s packets (%s) -> %s sessions", path, cli_thousands(pl->packets, pk, sizeof pk),
            cli_bytes((double)bytes, by, sizeof by), cli_thousands(pl->sessions, se, sizeof se));
@@ -136,6 +136,10 @@ static void summary(const char *path, const struct pipeline *pl, double secs, ui
     printf(" in %.2f s (%.0f MB/s)", secs, secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
     if (pl->verdicts[DEC_NOT_IP])
         printf(", %llu not IP", (unsigned long long)pl->verdicts[DEC_NOT_IP]);
+    /* Cut by the capture's snap length: the packet is fine, its tail was not recorded. */
+    if (pl->verdicts[DEC_PAYLOAD_TRUNC])
+        printf(", %llu cut by the snap length",
+               (unsigned long long)pl->verdicts[DEC_PAYLOAD_TRUNC]);
     if (bad)
         printf(", %llu malformed (see konseki stats)", (unsigned long long)bad);
     if (note)

@@ -2,11 +2,13 @@
 #include "hunt/hunt.h"
 
 extern const struct hunt_kind hunt_kind_longconn, hunt_kind_query;
+extern const struct hunt_kind hunt_kind_psexec, hunt_kind_remoteexec, hunt_kind_collection;
 extern const struct hunt_kind hunt_kind_dnstunnel;
 extern const struct hunt_kind hunt_kind_nxdomain;
 extern const struct hunt_kind hunt_kind_krbspray;
 
 const struct hunt_kind *const hunt_kinds[] = {
-    &hunt_kind_longconn, &hunt_kind_query,    &hunt_kind_dnstunnel,
-    &hunt_kind_nxdomain, &hunt_kind_krbspray, NULL,
+    &hunt_kind_longconn,   &hunt_kind_query,      &hunt_kind_psexec,
+    &hunt_kind_remoteexec, &hunt_kind_collection, &hunt_kind_dnstunnel,
+    &hunt_kind_nxdomain,   &hunt_kind_krbspray,   NULL,
 };

@@ -435,7 +435,8 @@ int hunt_run(struct store *st, const struct hunt_def *def, const struct hunt_opt
             }
         }
     }
-    qsort(ctx->res, ctx->nres, sizeof ctx->res[0], res_cmp);
+    if (ctx->nres) /* qsort(NULL, 0, …) is undefined */
+        qsort(ctx->res, ctx->nres, sizeof ctx->res[0], res_cmp);
     for (size_t i = 0; i < ctx->nres; i++)
         ctx->res[i].rank = (unsigned)i + 1;
     out->def = def;

@@ -27,7 +27,10 @@
 #   - --scenario plant: every application field the truth states (DNS answers, HTTP
 #     requests and downloaded bodies, JA3/JA3S, the certificate, HASSH, NTLMSSP names,
 #     SMB2 trees/files/writes, svcctl service, Kerberos names/etypes/error) as tshark
-#     decodes it (check_plant below).
+#     decodes it (check_plant below);
+#   - --scenario hunt: the checks above on the three-day capture, then each planted threat
+#     as tshark sees it (check_hunt below), the hunt truth's shape, size limits, and
+#     determinism.  GEN_TSHARK_ONLY=hunt runs only this part.
 # Prints "gen-tshark: N passed, N failed" and exits non-zero on any failure.
 set -u
 
@@ -135,8 +138,10 @@ check_file() {
     got=$(capinfos -o "$F" 2>/dev/null | awk -F: '/Strict time order/ { gsub(/ /, "", $2); print $2 }')
     same "strict time order" "True" "$got"
 
-    # --- expert info >= warning: only RST, once per RST session
-    tsh -Y '_ws.expert.severity >= warning' -T fields -e _ws.expert.message |
+    # --- expert info >= warning: only RST, once per RST session (frames cut by a snap
+    # length carry part of a message, which tshark may take for garbage: left out)
+    tsh -Y '_ws.expert.severity >= warning && frame.cap_len == frame.len' -T fields \
+        -e _ws.expert.message |
         tr ',' '\n' | sed '/^$/d' | LC_ALL=C sort | uniq -c >"$TMP/expert"
     local others rst want_rst
     others=$(grep -v 'Connection reset (RST)' "$TMP/expert" || true)
@@ -233,6 +238,8 @@ run_case() {
     check_file "$link"
 }
 
+ONLY=${GEN_TSHARK_ONLY:-}
+if [ "$ONLY" != hunt ]; then
 run_case basic-eth-pcap ethernet --scenario basic --format pcap
 run_case basic-sll-pcapng sll --scenario basic --format pcapng
 run_case basic-sll2-pcapns sll2 --scenario basic --format pcap-ns
@@ -386,6 +393,124 @@ check_plant() {
 }
 check_plant plant-eth-pcap
 check_plant plant-sll2-pcapng
+fi
+
+# --- --scenario hunt: every planted threat as tshark decodes it
+# check_hunt: one fields pass over the hunt capture, then one check per threat.
+check_hunt() {
+    CASE=hunt-threats
+    F=$TMP/hunt-eth-pcap.cap
+    T=$TMP/hunt-eth-pcap.jsonl
+    H=$TMP/hunt.truth
+    local got want
+    # hunt truth: one threat line per hunt, valid JSON with the documented keys
+    got=$(jq -r 'select(.threat) | .hunt' "$H" | LC_ALL=C sort | tr '\n' ' ')
+    same "one threat line per hunt" "beacon cert cloud-exfil collection cross-zone dns-tunnel \
+edge-probe egress http-client krb-spray long-conn mft-theft nxdomain psexec rare-tls remote-exec \
+scan " "$got"
+    same "hunt truth lines with every key" "$(wc -l <"$H")" \
+        "$(jq -c 'select(has("hunt") and has("threat") and has("src") and has("dst") and has("name")
+            and has("first") and has("last") and has("what") and .sessions > 0)' "$H" | wc -l)"
+    same "hunts without a look-alike" "" \
+        "$(jq -rs 'group_by(.hunt) | map(select(map(.threat | not) | any | not) | .[0].hunt) | join(" ")' "$H")"
+    # size limits of the brief: at most 40 MB and 150,000 sessions
+    got=$(stat -c %s "$F")
+    if [ "$got" -le 40000000 ]; then ok; else bad "hunt capture is $got bytes (> 40 MB)"; fi
+    got=$(wc -l <"$T")
+    if [ "$got" -le 150000 ]; then ok; else bad "hunt capture has $got sessions (> 150,000)"; fi
+
+    tsh -T fields -E aggregator='|' -e frame.time_epoch -e frame.len -e ip.src -e ip.dst \
+        -e tcp.dstport -e tcp.flags.syn -e tcp.flags.ack -e tls.handshake.type \
+        -e tls.handshake.extensions_server_name -e x509af.serialNumber -e x509sat.CountryName \
+        -e dns.flags.response -e dns.qry.type -e dns.qry.name -e dns.flags.rcode -e dns.txt \
+        -e smb2.cmd -e smb2.filename -e smb2.tree -e http.request.method -e http.request.uri \
+        -e http.user_agent -e dcerpc.pkt_type -e _ws.col.Info -e kerberos.msg_type \
+        -e kerberos.CNameString -e kerberos.error_code -e rdp.rt_cookie -e ldap.name \
+        >"$TMP/hunt.fields"
+    hf() { awk -F'\t' "$@" "$TMP/hunt.fields"; }
+    hwant() { jq -r --arg h "$1" 'select(.hunt == $h and .threat) | .sessions' "$H"; }
+
+    # beacon: one ClientHello per beacon session, 51-69 s apart (+ a DNS lookup at most)
+    same "beacon ClientHellos with the C2 SNI" "$(hwant beacon)" \
+        "$(hf '$3 == "10.1.10.23" && $8 ~ /(^|\|)1(\||$)/ && $9 == "cdn-telemetry.example-c2.net" { n++ } END { print n + 0 }')"
+    got=$(hf '$3 == "10.1.10.23" && $4 == "198.51.100.77" && $6 == 1 && $7 == 0 { print $1 }' |
+        awk 'NR > 1 { g = $1 - p; if (g < mn || mn == "") mn = g; if (g > mx) mx = g } { p = $1 }
+            END { printf "%d %d", (mn >= 50.9), (mx <= 70.5) }')
+    same "beacon intervals within 60 s +-15 %" "1 1" "$got"
+    # cert: Cobalt Strike's serial and subject; the iLO certificate is self-signed
+    same "Cobalt Strike certificate served by the C2" "08bb00ee Earth" \
+        "$(hf '$3 == "198.51.100.77" && $10 != "" { split($11, c, "|"); print $10, c[1]; exit }')"
+    # dns-tunnel: 400 TXT queries under t.tunnel-example.com, all answered with TXT
+    same "tunnel TXT queries" "$(hwant dns-tunnel)" \
+        "$(hf '$3 == "10.1.10.12" && $12 == 0 && $13 == 16 && $14 ~ /\.t\.tunnel-example\.com$/ { n++ } END { print n + 0 }')"
+    same "tunnel TXT answers" "$(hwant dns-tunnel)" \
+        "$(hf '$4 == "10.1.10.12" && $12 == 1 && $13 == 16 && $16 != "" { n++ } END { print n + 0 }')"
+    # nxdomain: DGA-like names, all NXDOMAIN
+    same "DGA NXDOMAIN answers" "$(hwant nxdomain)" \
+        "$(hf '$4 == "10.1.10.27" && $12 == 1 && $15 == 3 && $14 ~ /^[a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z][a-z]*\.(com|net|info)$/ { n++ } END { print n + 0 }')"
+    # http-client: PowerShell fetches /a.ps1, certutil's CryptoAPI the binary
+    same "PowerShell download of /a.ps1" "1" \
+        "$(hf '$3 == "10.1.10.38" && $21 == "/a.ps1" && $22 ~ /WindowsPowerShell\/5\.1/ { n++ } END { print n + 0 }')"
+    # psexec: PSEXESVC.exe created on ADMIN$ (the CREATE request), svcctl CreateServiceW
+    same "PSEXESVC.exe CREATE requests" 1 \
+        "$(hf '$3 == "10.1.10.19" && $17 == 5 && $18 == "PSEXESVC.exe" { n++ } END { print n + 0 }')"
+    same "CreateServiceW from the PsExec host" 1 \
+        "$(hf '$3 == "10.1.10.19" && $24 ~ /CreateServiceW request/ { n++ } END { print n + 0 }')"
+    # remote-exec: WinRM, SchRpcRegisterTask, DsGetNCChanges from a workstation to the DC
+    same "WinRM POST /wsman from the workstation" 5 \
+        "$(hf '$3 == "10.1.10.21" && $4 == "10.1.1.10" && $20 == "POST" && $21 == "/wsman" && $22 == "Microsoft WinRM Client" { n++ } END { print n + 0 }')"
+    same "SchRpcRegisterTask and DsGetNCChanges requests" "1 6" \
+        "$(hf '$3 == "10.1.10.21" && $24 ~ /SchRpcRegisterTask request/ { a++ } $3 == "10.1.10.21" && $24 ~ /DsGetNCChanges request/ { b++ } END { print a + 0, b + 0 }')"
+    # scan: SYNs from one host to >= 200 internal addresses
+    got=$(hf '$3 == "10.1.10.43" && $6 == 1 && $7 == 0 && $4 ~ /^10\.1\./ { d[$4] = 1 } END { print length(d) }')
+    if [ "$got" -ge 200 ]; then ok; else bad "scan reached only $got addresses"; fi
+    # cross-zone: the pivot host's SMB and RDP on day 3 only; affiliates never use them
+    same "affiliate SMB/RDP sessions" "4 0" \
+        "$(hf '$3 ~ /^10\.50\.1\./ && $6 == 1 && $7 == 0 && ($5 == 445 || $5 == 3389) { if ($3 == "10.50.1.23") a++; else b++ } END { print a + 0, b + 0 }')"
+    same "RDP cookie of the pivot" "Cookie: mstshash=administrator" \
+        "$(hf '$3 == "10.50.1.23" && $28 != "" { print $28; exit }')"
+    # collection: >= 300 files opened on the share by one host
+    got=$(hf '$3 == "10.1.10.26" && $17 == 5 && $18 != "" { n++ } END { print n + 0 }')
+    if [ "$got" -ge 300 ]; then ok; else bad "collection opened only $got files"; fi
+    # edge-probe: the exploit paths of the brief, then SMB + LDAP from the appliance to the DC
+    for want in "/remote/fgt_lang?lang=/../../../..//////////dev/cmdb/sslvpn_websession" \
+        "/dana-na/../dana/html5acc/guacamole/../../../../../../etc/passwd?/dana/html5acc/guacamole/" \
+        "/vpn/../vpns/cfg/smb.conf" \
+        "/+CSCOE+/translation-table?type=mst&textdomain=/%2bCSCOE%2b/portal_inc.lua" \
+        "/global-protect/portal/css/login.css"; do
+        same "edge probe $want" 1 "$(hf -v u="$want" '$3 == "185.220.101.42" && $21 == u { n++ } END { print n + 0 }')"
+    done
+    same "appliance to the DC (445, 389), after the probes" "445 389" \
+        "$(hf '$3 == "185.220.101.42" && $21 != "" { last = $1 } $3 == "10.1.0.1" && $4 == "10.1.1.10" && $6 == 1 && $7 == 0 { printf "%s%s", (n++ ? " " : ""), ($1 > last ? $5 : "early") }')"
+    same "LDAP bind DN of the appliance" "CN=svc-vpn,OU=Service Accounts,DC=corp,DC=example" \
+        "$(hf '$3 == "10.1.0.1" && $29 != "" { print $29; exit }')"
+    # krb-spray: >= 20 user names in AS-REQs within a minute, answered by errors 6 / 24
+    t0=$(jq -r 'select(.hunt == "krb-spray" and .threat) | .first' "$H")
+    got=$(hf -v t0="$(date -ud "$t0" +%s)" '$3 == "10.1.10.40" && $25 == 10 && $1 >= t0 && $1 - t0 <= 60 { u[$26] = 1 } END { print length(u) }')
+    if [ "$got" -ge 20 ]; then ok; else bad "spray named only $got users within a minute"; fi
+    same "spray errors (6 unknown, 24 pre-auth failed)" "30" \
+        "$(hf '$4 == "10.1.10.40" && ($27 == 6 || $27 == 24) { n++ } END { print n + 0 }')"
+    # volumes (frame.len: the bytes on the wire, also of frames cut by the snap length)
+    got=$(hf '$3 == "10.1.10.14" && $4 == "162.125.5.14" { n += $2 } END { printf "%d", n / 1000000 }')
+    if [ "$got" -ge 200 ]; then ok; else bad "exfil upload is $got MB"; fi
+    got=$(hf '$3 == "10.1.1.30" && $4 == "45.146.164.110" { n += $2 } END { printf "%d", n / 1000000 }')
+    if [ "$got" -ge 300 ]; then ok; else bad "MFT theft is $got MB"; fi
+    t0=$(jq -r 'select(.hunt == "egress" and .threat) | .first' "$H" | cut -c1-10)
+    got=$(hf -v d3="$(date -ud "$t0" +%s)" '$3 == "10.1.10.36" && $4 !~ /^10\./ {
+            if ($1 >= d3) c += $2; else b += $2 } END { printf "%d", c / (b / 2) }')
+    if [ "$got" -ge 20 ]; then ok; else bad "egress day 3 is only ${got}x the daily baseline"; fi
+}
+
+if [ -z "$ONLY" ] || [ "$ONLY" = hunt ]; then
+    run_case hunt-eth-pcap ethernet --scenario hunt --seed 1 --hunt-truth "$TMP/hunt.truth"
+    check_hunt
+    CASE=hunt-determinism
+    "$GEN" --scenario hunt --seed 1 --hunt-truth "$TMP/hunt2.truth" -o "$TMP/hunt2.cap"
+    if cmp -s "$TMP/hunt-eth-pcap.cap" "$TMP/hunt2.cap"; then ok; else bad "same seed, different hunt captures"; fi
+    if cmp -s "$TMP/hunt.truth" "$TMP/hunt2.truth"; then ok; else bad "same seed, different hunt truth"; fi
+    rm -f "$TMP/hunt2.cap"
+fi
+[ "$ONLY" = hunt ] && { echo "gen-tshark: $PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit; }
 
 # --- scenario shapes the golden tests rely on
 CASE=basic-shape

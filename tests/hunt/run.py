@@ -19,10 +19,25 @@ import tempfile
 import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# ../shared/attacks next to the repository; from a worktree under /work/wt/NAME, two levels up
-ATTACKS = next((p for p in (os.path.abspath(os.path.join(ROOT, *up, "shared", "attacks"))
-                            for up in (("..",), ("..", ".."))) if os.path.isdir(p)),
-               os.path.abspath(os.path.join(ROOT, "..", "shared", "attacks")))
+def _shared(name):
+    """../shared/NAME next to the repository, or next to the main checkout of a worktree."""
+    env = os.environ.get("KONSEKI_SHARED")
+    cands = [os.path.join(env, name)] if env else []
+    cands.append(os.path.join(ROOT, "..", "shared", name))
+    try:
+        common = subprocess.run(["git", "-C", ROOT, "rev-parse", "--git-common-dir"],
+                                capture_output=True, text=True).stdout.strip()
+        if common:
+            cands.append(os.path.join(ROOT, common, "..", "..", "shared", name))
+    except OSError:
+        pass
+    for c in cands:
+        if os.path.isdir(c):
+            return os.path.abspath(c)
+    return os.path.abspath(cands[0])
+
+
+ATTACKS = _shared("attacks")
 
 
 class Skip(Exception):
@@ -121,6 +136,8 @@ def entity(r):
 
 
 def main():
+    # Test modules `from run import …`: make that this module, not a second copy of it.
+    sys.modules.setdefault("run", sys.modules[__name__])
     if len(sys.argv) < 2:
         print(__doc__)
         return 2

@@ -138,7 +138,7 @@ struct gen_hunt {
     int err;
     /* truth items by role */
     uint16_t i_beacon, i_ntp[3], i_update, i_long, i_longish, i_rare, i_telem, i_cert, i_ilo;
-    uint16_t i_tunnel, i_cdn, i_dga, i_wpad, i_typo, i_http, i_do, i_exfil, i_dbx, i_egress;
+    uint16_t i_tunnel, i_cdn, i_dga, i_wpad, i_typo, i_http, i_do, i_exfil, i_dbx, i_dbx2, i_egress;
     uint16_t i_psexec, i_share, i_remote, i_admwinrm, i_scan, i_mon, i_xzone, i_intra_aff;
     uint16_t i_collect, i_share2, i_edge, i_vpnu, i_mft, i_part[NPART], i_spray, i_logon;
     /* hosts */
@@ -525,6 +525,9 @@ static void plan_items(struct gen_hunt *h)
                     "www.dropbox.com", "a user downloading from Dropbox in office hours");
     h->i_egress = item(h, "egress", 1, ip(&h->ws[W_EGRESS], a), ip(&h->backup, b), h->backup.name,
                        "~600 MB out on day 3 against ~3 MB a day on days 1-2 (TLS uploads)");
+    h->i_dbx2 = item(h, "egress", 0, ip(&h->ws[W_DROPBOX], a), "162.125.6.18", "www.dropbox.com",
+                     "inbound grew on day 3 (more downloads), outbound stayed small");
+    h->it[h->i_dbx2].same_as = (int8_t)h->i_dbx;
     h->i_psexec = item(h, "psexec", 1, ip(&h->ws[W_PSEXEC], a), ip(&h->fs, b),
                        "\\\\FS01\\ADMIN$\\PSEXESVC.exe",
                        "PSEXESVC.exe written to ADMIN$, service created and started over svcctl");

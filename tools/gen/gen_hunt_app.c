@@ -730,5 +730,8 @@ int hunt_rdp(struct gen_script *sc, struct world *w, struct rng *r, const char *
     static const uint32_t app[3][2] = {{330, 110}, {1250, 330}, {620, 2900}};
     gen_bb_printf(&sc->truth, ",\"rdp_cookie\":");
     gen_bb_json(&sc->truth, cookie);
-    return hunt_tls(sc, w, r, pc, sni, &hunt_tls_schannel, NULL, 0, app, 3);
+    /* TLS after the X.224 exchange (tshark 4.0 leaves it undecoded: no "sni" key here). */
+    gen_bb_printf(&sc->truth, ",\"rdp_tls_sni\":");
+    gen_bb_json(&sc->truth, sni);
+    return gen_tls12_script(sc, w, r, pc, sni, &hunt_tls_schannel, &hunt_sh_plain, NULL, app, 3);
 }
