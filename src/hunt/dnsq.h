@@ -6,6 +6,8 @@
 #ifndef KONSEKI_HUNT_DNSQ_H
 #define KONSEKI_HUNT_DNSQ_H
 
+#include <sqlite3.h>
+
 struct hunt_ctx;
 struct hunt_map;
 
@@ -38,5 +40,16 @@ int dnsq_register(void *db);
 
 /* Adds to m (keys: 16-byte addresses) every host that answered DNS on port 53 in the range. */
 int dnsq_resolvers(struct hunt_ctx *ctx, void *db, struct hunt_map *m);
+
+/*
+ * One DNS hunt's statement on a day file: registers the SQL functions, adds the day's resolvers
+ * to resolvers, prepares sql and binds the run's range to ?1 and ?2.  0, or the run fails
+ * (hunt_fail, the message starting with `what`).
+ */
+int dnsq_prepare(struct hunt_ctx *ctx, sqlite3 *db, struct hunt_map *resolvers, const char *what,
+                 const char *sql, sqlite3_stmt **stmt);
+/* Finalizes stmt after its last sqlite3_step returned st: anything but SQLITE_DONE fails the run.
+ */
+int dnsq_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *stmt, int st, const char *what);
 
 #endif

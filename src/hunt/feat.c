@@ -3,7 +3,6 @@
 
 #include "hunt/hunt.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 size_t feat_sub(const char *qname, const char *rd, const char **sub)
@@ -105,17 +104,11 @@ double feat_dga(const char *s, size_t n)
     return s_len * feat_clamp01(0.45 * s_big + 0.2 * s_vow + 0.15 * s_run + 0.2 * s_dig);
 }
 
-static int dcmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 size_t feat_window_max(double *t, size_t n, double w)
 {
     if (!n)
         return 0;
-    qsort(t, n, sizeof *t, dcmp);
+    hunt_quantile(t, n, 0); /* sorts t in place */
     size_t best = 1;
     for (size_t lo = 0, hi = 0; hi < n; hi++) {
         while (t[hi] - t[lo] > w)

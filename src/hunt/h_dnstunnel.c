@@ -103,33 +103,25 @@ static int tn_day(void *arg, int day, void *dbp)
     (void)day;
     struct tn *t = arg;
     sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    if (dnsq_register(db))
-        return hunt_fail(t->ctx, KS_ESQL, "dns-tunnel: %s", sqlite3_errmsg(db));
-    int rc = dnsq_resolvers(t->ctx, db, &t->resolvers);
+    sqlite3_stmt *s;
+    int rc = dnsq_prepare(
+        t->ctx, db, &t->resolvers, "dns-tunnel",
+        "WITH q AS MATERIALIZED (SELECT src, id, t, qn, ks_rd(qn) AS rd,"
+        "  CASE WHEN qt IN ('TXT', 'NULL', 'KEY') THEN NOT ks_txt_policy(qn, j)"
+        "   WHEN qt IN ('CNAME', 'MX') THEN ks_longest(qn) >= ?4 ELSE 0 END AS ty"
+        "  FROM (" DNSQ_TXNS ") WHERE qn IS NOT NULL),"
+        " n AS MATERIALIZED (SELECT src, rd, qn, count(*) AS c, sum(ty) AS ty,"
+        "  min(t) AS t0, max(t) AS t1, max(id) AS eid FROM q WHERE rd <> '' GROUP BY src, qn),"
+        " e AS MATERIALIZED (SELECT src, rd FROM n GROUP BY src, rd"
+        "  HAVING sum(ty) > 0 OR max(ks_longest(qn, rd)) >= ?3)"
+        " SELECT 0, n.src, n.rd, n.qn, n.c, n.ty, n.t0, n.t1, n.eid"
+        "  FROM n JOIN e USING (src, rd)"
+        " UNION ALL"
+        " SELECT 1, q.src, q.rd, NULL, count(DISTINCT q.id), 0, 0, 0, 0"
+        "  FROM q JOIN e USING (src, rd) GROUP BY q.src, q.rd",
+        &s);
     if (rc)
         return rc;
-    hunt_range(t->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(
-            db,
-            "WITH q AS MATERIALIZED (SELECT src, id, t, qn, ks_rd(qn) AS rd,"
-            "  CASE WHEN qt IN ('TXT', 'NULL', 'KEY') THEN NOT ks_txt_policy(qn, j)"
-            "   WHEN qt IN ('CNAME', 'MX') THEN ks_longest(qn) >= ?4 ELSE 0 END AS ty"
-            "  FROM (" DNSQ_TXNS ") WHERE qn IS NOT NULL),"
-            " n AS MATERIALIZED (SELECT src, rd, qn, count(*) AS c, sum(ty) AS ty,"
-            "  min(t) AS t0, max(t) AS t1, max(id) AS eid FROM q WHERE rd <> '' GROUP BY src, qn),"
-            " e AS MATERIALIZED (SELECT src, rd FROM n GROUP BY src, rd"
-            "  HAVING sum(ty) > 0 OR max(ks_longest(qn, rd)) >= ?3)"
-            " SELECT 0, n.src, n.rd, n.qn, n.c, n.ty, n.t0, n.t1, n.eid FROM n JOIN e USING (src, "
-            "rd)"
-            " UNION ALL"
-            " SELECT 1, q.src, q.rd, NULL, count(DISTINCT q.id), 0, 0, 0, 0"
-            "  FROM q JOIN e USING (src, rd) GROUP BY q.src, q.rd",
-            -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(t->ctx, KS_ESQL, "dns-tunnel: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
     sqlite3_bind_double(s, 3, t->p.label_lo);
     sqlite3_bind_double(s, 4, t->long_label);
     int st;
@@ -145,10 +137,7 @@ static int tn_day(void *arg, int day, void *dbp)
         else if (sqlite3_column_text(s, 3))
             name_row(p, s);
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(t->ctx, KS_ESQL, "dns-tunnel: %s", sqlite3_errmsg(db));
-    return 0;
+    return dnsq_finish(t->ctx, db, s, st, "dns-tunnel");
 }
 
 /* Clients per registered domain, resolvers left out. */

@@ -148,10 +148,11 @@ static int ks_day(void *arg, int day, void *dbp)
         if (u)
             ks_user_row(u, s); /* else over the cap: counted in users.refused */
     }
+    int rc = 0;
+    if (st != SQLITE_DONE) /* the message is the connection's: read it before finalize */
+        rc = hunt_fail(k->ctx, KS_ESQL, "krb-spray: %s", sqlite3_errmsg(db));
     sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(k->ctx, KS_ESQL, "krb-spray: %s", sqlite3_errmsg(db));
-    return 0;
+    return rc;
 }
 
 /* Pass 1: the users' counters into their pair. */

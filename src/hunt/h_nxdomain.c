@@ -99,30 +99,22 @@ static int nx_day(void *arg, int day, void *dbp)
     (void)day;
     struct nx *x = arg;
     sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    if (dnsq_register(db))
-        return hunt_fail(x->ctx, KS_ESQL, "nxdomain: %s", sqlite3_errmsg(db));
-    int rc = dnsq_resolvers(x->ctx, db, &x->resolvers);
+    sqlite3_stmt *s;
+    int rc = dnsq_prepare(
+        x->ctx, db, &x->resolvers, "nxdomain",
+        "WITH q AS MATERIALIZED (SELECT src, id, t, qn, rc FROM (" DNSQ_TXNS ")"
+        "  WHERE qn IS NOT NULL),"
+        " x AS MATERIALIZED (SELECT src, ks_rd(qn) AS rd, count(*) AS c,"
+        "  count(DISTINCT qn) AS u, min(t) AS t0, max(t) AS t1, max(id) AS eid, max(qn) AS ex"
+        "  FROM q WHERE rc = 'NXDOMAIN' GROUP BY src, rd)"
+        " SELECT 0, src, rd, c, u, t0, t1, eid, ex FROM x"
+        " UNION ALL"
+        " SELECT 1, src, NULL, count(*), sum(rc IS NOT NULL),"
+        "  count(DISTINCT CASE WHEN rc = 'NXDOMAIN' THEN id END), 0, 0, NULL"
+        "  FROM q WHERE src IN (SELECT src FROM x) GROUP BY src",
+        &s);
     if (rc)
         return rc;
-    hunt_range(x->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(
-            db,
-            "WITH q AS MATERIALIZED (SELECT src, id, t, qn, rc FROM (" DNSQ_TXNS ")"
-            "  WHERE qn IS NOT NULL),"
-            " x AS MATERIALIZED (SELECT src, ks_rd(qn) AS rd, count(*) AS c,"
-            "  count(DISTINCT qn) AS u, min(t) AS t0, max(t) AS t1, max(id) AS eid, max(qn) AS ex"
-            "  FROM q WHERE rc = 'NXDOMAIN' GROUP BY src, rd)"
-            " SELECT 0, src, rd, c, u, t0, t1, eid, ex FROM x"
-            " UNION ALL"
-            " SELECT 1, src, NULL, count(*), sum(rc IS NOT NULL),"
-            "  count(DISTINCT CASE WHEN rc = 'NXDOMAIN' THEN id END), 0, 0, NULL"
-            "  FROM q WHERE src IN (SELECT src FROM x) GROUP BY src",
-            -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(x->ctx, KS_ESQL, "nxdomain: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(s, 1) != 16)
@@ -139,10 +131,7 @@ static int nx_day(void *arg, int day, void *dbp)
             h->sessions += (uint64_t)sqlite3_column_int64(s, 5);
         }
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(x->ctx, KS_ESQL, "nxdomain: %s", sqlite3_errmsg(db));
-    return 0;
+    return dnsq_finish(x->ctx, db, s, st, "nxdomain");
 }
 
 static int nx_emit(void *arg, const void *key, size_t klen, void *value)
