@@ -1,7 +1,10 @@
 """dns-tunnel, nxdomain and krb-spray: the generated hunt scenario and the real captures."""
+import glob
 import json
+import os
+import sys
 
-from run import rank_of
+from run import _shared, rank_of
 
 TUNNEL_CAPTURES = {
     # capture: (victim, registered domain) — MANIFEST.md of ../shared/attacks
@@ -203,3 +206,19 @@ def test_no_dns_no_krb(env):
         res, run = env.hunt(store, name)
         assert run["hunt"]["run"]["results"] == 0 and not res, (name, res)
         assert need in run["hunt"]["run"]["coverage"]["missing"].split(), (name, run)
+
+
+def test_benign_dns_corpus_quiet(env):
+    """The DNS captures of ../shared/corpus (dig, TXT, MX, NXDOMAIN, DNS over TCP, TKEY with a
+    long GSS-TSIG name, DNSSEC, an IPv6 trace with ANY queries): no tunnel, no DGA storm."""
+    root = _shared("corpus")
+    paths = sorted(p for p in glob.glob(os.path.join(root, "**", "*.pcap*"), recursive=True)
+                   if "dns" in os.path.relpath(p, root).lower() or p.endswith("/v6.pcap"))
+    if len(paths) < 5:
+        raise sys.modules[type(env).__module__].Skip("DNS captures of %s not present" % root)
+    store = os.path.join(env.tmp, "dns-corpus")
+    env.run("ingest", "--store", store, *paths)
+    for name in ("dns-tunnel", "nxdomain"):
+        res, run = env.hunt(store, name)
+        assert run["hunt"]["run"]["results"] == 0, (name, [x["hunt"]["explanation"] for x in res])
+        assert run["hunt"]["run"]["coverage"]["missing"] == "", run
