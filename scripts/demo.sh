@@ -93,4 +93,22 @@ step konseki query "'ioc.source == demo'"
 
 step konseki stats
 "$K" stats
-printf '\nThe store is in %s; try: KONSEKI_STORE=%s %s query --help\n' "$D/store" "$D/store" "$K"
+
+# Hunts: three days of a small enterprise with one planted threat per built-in hunt and
+# benign look-alikes (periodic NTP and update checks, Dropbox browsing, admins on SMB).
+export KONSEKI_STORE="$D/hunt-store"
+step konseki-gen --scenario hunt --seed 1 -o $D/hunt.pcap --hunt-truth $D/hunt.truth
+"$GEN" --scenario hunt --seed 1 -o "$D/hunt.pcap" --hunt-truth "$D/hunt.truth"
+step konseki ingest $D/hunt.pcap "   # into a second store, $D/hunt-store"
+"$K" ingest "$D/hunt.pcap"
+
+step konseki hunt list
+"$K" hunt list
+
+step konseki hunt run psexec beacon --limit 2 --zone hq=10.1.0.0/16 --zone affiliate=10.50.0.0/16
+"$K" hunt run psexec beacon --limit 2 --zone hq=10.1.0.0/16 --zone affiliate=10.50.0.0/16 2>&1 ||
+    "$K" hunt run psexec --limit 2
+
+step konseki report --zone hq=10.1.0.0/16 --zone affiliate=10.50.0.0/16 -o $D/report.html "   # every hunt, IOC hits, charts"
+"$K" report --zone hq=10.1.0.0/16 --zone affiliate=10.50.0.0/16 -o "$D/report.html"
+printf '\nThe stores are in %s and %s; the report is %s\n' "$D/store" "$D/hunt-store" "$(pwd)/$D/report.html"

@@ -58,7 +58,10 @@ suite truth tests/e2e/truth.py build
 suite truth-asan tests/e2e/truth.py build/asan
 suite hunt tests/hunt/run.py build
 suite hunt-asan tests/hunt/run.py build/asan
+suite case tests/case/run.py build
+suite case-asan tests/case/run.py build/asan
 suite gen-tshark tests/gen/check-tshark.sh build
+suite gen-hunt tests/e2e/hunt.sh build
 suite capture tests/capture/run.sh build
 suite capture-asan tests/capture/run.sh build/asan
 suite fuzz-replay-asan tests/fuzz/replay.sh build/asan

@@ -70,6 +70,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_ioc(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
+int cmd_case(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* Shared by hunt, case and report (cmd_hunt.c). */

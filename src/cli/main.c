@@ -96,6 +96,9 @@ static void usage(FILE *f)
         "                                       indicators: import feeds, sweep history, findings\n"
         "  hunt    list|show|run|runs|allow [--store DIR] ...\n"
         "                                       built-in and user hunts, ranked results\n"
+        "  case    new|list|show|run|finding|export [--store DIR] ...\n"
+        "                                       hunt cases: hypothesis, runs, verdicts, IOC "
+        "export\n"
         "  report  [--store DIR] [--since T] [--until T] [--format html|md] -o FILE\n"
         "                                       the retrospective analysis report\n"
         "\n"
@@ -126,7 +129,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"ingest", cmd_ingest}, {"capture", cmd_capture}, {"query", cmd_query},
                 {"pcap", cmd_pcap},     {"stats", cmd_stats},     {"prune", cmd_prune},
-                {"ioc", cmd_ioc},       {"hunt", cmd_hunt},       {"report", cmd_report}};
+                {"ioc", cmd_ioc},       {"hunt", cmd_hunt},       {"case", cmd_case},
+                {"report", cmd_report}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -1,6 +1,7 @@
 #include "cli/output.h"
 
 #include "core/addr.h"
+#include "core/jsonw.h"
 #include "core/ktime.h"
 #include "decode/decode.h"
 
@@ -33,32 +34,7 @@ const char *out_proto_name(int proto, char *buf, size_t n)
 
 void out_json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    jsonw_str(f, s);
 }
 
 static int has_ports(int proto)

@@ -2,6 +2,7 @@
 #include "hunt/adb.h"
 
 #include "core/err.h"
+#include "core/ktime.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -41,7 +42,7 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS findings("
     " id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, event_id INTEGER NOT NULL,"
     " verdict TEXT NOT NULL, note TEXT NOT NULL, created_ns INTEGER NOT NULL,"
-    " session TEXT NOT NULL);"
+    " session TEXT NOT NULL, updated_ns INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS findings_case ON findings(case_id);";
 
 static int sql_err(struct adb *a, const char *what)
@@ -68,6 +69,18 @@ const char *adb_errmsg(struct adb *a)
 void *adb_sqlite(struct adb *a)
 {
     return a->db;
+}
+
+/* Columns added after a table was first shipped. */
+static int upgrade(struct adb *a)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(a->db, "SELECT updated_ns FROM findings LIMIT 0", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(s);
+        return 0;
+    }
+    return exec(a, "ALTER TABLE findings ADD COLUMN updated_ns INTEGER NOT NULL DEFAULT 0");
 }
 
 int adb_open(struct adb **out, const char *store_dir, int readonly, char *msg, size_t msglen)
@@ -99,7 +112,8 @@ int adb_open(struct adb **out, const char *store_dir, int readonly, char *msg, s
     sqlite3_busy_timeout(a->db, 30000);
     if (!readonly) {
         chmod(path, 0600);
-        if (exec(a, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") || exec(a, schema)) {
+        if (exec(a, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") || exec(a, schema) ||
+            upgrade(a)) {
             snprintf(msg, msglen, "%s", a->err);
             adb_close(a);
             return KS_ESQL;
@@ -257,7 +271,8 @@ int adb_query_run_save(struct adb *a, const char *expr, int64_t since_ns, int64_
 {
     struct hunt_def def = {.name = "query", .id = "query"};
     struct hunt_result res = {.score = 1};
-    struct hunt_run run = {.def = &def, .since_ns = since_ns, .until_ns = until_ns};
+    struct hunt_run run = {
+        .def = &def, .since_ns = since_ns, .until_ns = until_ns, .started_ns = ktime_now()};
     snprintf(run.params_json, sizeof run.params_json, "{}");
     snprintf(res.explain, sizeof res.explain, "%" PRIu64 " sessions match %s", nsessions, expr);
     for (size_t i = 0; i < nids; i++)

@@ -8,6 +8,8 @@
  *   a header row naming columns      CSV: MISP CSV export, abuse.ch feeds (their header may be a
  *     (plain or as the last           "# " comment under a banner), ThreatFox, any CSV with
  *      comment line of a banner)      type/value or indicator-named columns
+ *   a Suricata/Snort rule line       rules (import_suricata.c): header addresses, content of
+ *     ("alert dns any any -> …")      dns.query, tls.sni, http.host/uri/user_agent, ja3/ja4…
  *   anything else                    a list, one value per line: plain lists, Suricata datasets
  *                                     (base64 "string" sets are decoded), datarep "value,rep"
  */
@@ -299,13 +301,7 @@ int64_t imp_time(const char *s)
 
 /* ---------------------------------------------------------------- lines */
 
-struct imp_line {
-    const char *p;
-    size_t n, no, offset;
-};
-
-/* Next line (CR LF and LF; a final line without newline counts).  0 at the end. */
-static int imp_next_line(const struct imp *im, size_t *pos, size_t *no, struct imp_line *l)
+int imp_next_line(const struct imp *im, size_t *pos, size_t *no, struct imp_line *l)
 {
     if (*pos >= im->len)
         return 0;
@@ -327,7 +323,7 @@ static int imp_next_line(const struct imp *im, size_t *pos, size_t *no, struct i
     return 1;
 }
 
-static void imp_trim(const char **p, size_t *n)
+void imp_trim(const char **p, size_t *n)
 {
     while (*n && isspace((unsigned char)**p))
         (*p)++, (*n)--;
@@ -592,9 +588,20 @@ static const struct {
     const char *name;
     int type; /* -2: hash, type by length */
 } zeek_types[] = {
-    {"Intel::ADDR", IOC_IP},  {"Intel::SUBNET", IOC_CIDR}, {"Intel::DOMAIN", IOC_DOMAIN},
-    {"Intel::URL", IOC_URL},  {"Intel::EMAIL", IOC_EMAIL}, {"Intel::USER_AGENT", IOC_UA},
-    {"Intel::CERT_HASH", -3}, {"Intel::FILE_HASH", -2},    {"Intel::JA3", IOC_JA3},
+    {"Intel::ADDR", IOC_IP},
+    {"Intel::SUBNET", IOC_CIDR},
+    {"Intel::DOMAIN", IOC_DOMAIN},
+    {"Intel::URL", IOC_URL},
+    {"Intel::EMAIL", IOC_EMAIL},
+    {"Intel::USER_AGENT", IOC_UA},
+    /* Zeek matches SOFTWARE indicators against HTTP User-Agent headers
+     * (policy/frameworks/intel/seen/http-user-agents.zeek).  A value shaped like a User-Agent
+     * (a product/version token, RFC 9110 §10.1.5) is one for konseki; a bare software name
+     * ("putty") is a software inventory entry, not something konseki sees: see zeek_row. */
+    {"Intel::SOFTWARE", IOC_UA},
+    {"Intel::CERT_HASH", -3},
+    {"Intel::FILE_HASH", -2},
+    {"Intel::JA3", IOC_JA3},
 };
 
 static void zeek_row(struct imp *im, const char *const *f, const size_t *fl, int nf, int ci, int ct,
@@ -615,8 +622,12 @@ static void zeek_row(struct imp *im, const char *const *f, const size_t *fl, int
     for (k = 0; k < sizeof zeek_types / sizeof zeek_types[0]; k++)
         if (strcmp(f[ct], zeek_types[k].name) == 0)
             break;
+    if (k < sizeof zeek_types / sizeof zeek_types[0] && strcmp(f[ct], "Intel::SOFTWARE") == 0 &&
+        !memchr(f[ci], '/', fl[ci]))
+        k = sizeof zeek_types / sizeof zeek_types[0];
     if (k == sizeof zeek_types / sizeof zeek_types[0]) {
-        /* Intel::SOFTWARE, USER_NAME, FILE_NAME, PUBKEY_HASH: nothing konseki sees. */
+        /* Intel::USER_NAME, FILE_NAME, PUBKEY_HASH, SOFTWARE without a version: nothing
+           konseki sees. */
         im->rep->unsupported++;
         imp_problem(im, l->no, "%.40s is not an indicator type konseki matches", f[ct]);
         return;
@@ -812,6 +823,8 @@ static int imp_text(struct imp *im)
         if (n == 0)
             continue;
         if (p[0] != '#') {
+            if (imp_suricata_rule_line(p, n))
+                return imp_suricata(im);
             if (!have_hdr) {
                 hdr = l;
                 hdr.p = p;

@@ -56,7 +56,20 @@ void imp_typed(struct imp *im, const char *type_name, const char *v, size_t n,
 /* Time in a feed: RFC 3339 / "YYYY-MM-DD[ HH:MM:SS]" (UTC) / epoch seconds; 0 when unknown. */
 int64_t imp_time(const char *s);
 
+/* One line of the input. */
+struct imp_line {
+    const char *p;
+    size_t n, no, offset;
+};
+/* Next line (CR LF and LF; a final line without newline counts).  0 at the end. */
+int imp_next_line(const struct imp *im, size_t *pos, size_t *no, struct imp_line *l);
+/* Drop leading and trailing white space. */
+void imp_trim(const char **p, size_t *n);
+
 int imp_json(struct imp *im);
+/* Suricata rules (import_suricata.c): is this line a rule?  And the whole file's import. */
+int imp_suricata_rule_line(const char *p, size_t n);
+int imp_suricata(struct imp *im);
 int imp_stix(struct imp *im, const struct json *j, int root, int embedded);
 int imp_misp(struct imp *im, const struct json *j, int root);
 

@@ -6,7 +6,8 @@
  *   { "response": [ { "Event": … } ] } (restSearch; also a bare list [ { "Event": … } ])
  *   { "Attribute": [ … ], … }          (the event body itself, as PyMISP writes it)
  * An event has Attribute[] and Object[].Attribute[]; each attribute has type, value, to_ids,
- * uuid, comment, first_seen/last_seen, deleted.  Attributes with to_ids false are context
+ * uuid, comment, first_seen/last_seen, deleted (object attributes also object_relation: a
+ * ja4-plus object's ja4-fingerprint is a JA4).  Attributes with to_ids false are context
  * (links, text, file names), not for detection: they are counted as skipped.  MISP's STIX
  * mapping writes last_seen as valid_until; konseki reads it the same way.
  */
@@ -46,6 +47,11 @@ static void misp_attribute(struct imp *im, const struct json *j, int a, const ch
         im->rep->skipped++;
         return;
     }
+    /* MISP has no JA4 attribute type: the ja4-plus object gives it as text, object_relation
+     * ja4-fingerprint (JA4S, JA4H … fail the JA4 form check and count as invalid) */
+    const char *rel = json_get_str(j, a, "object_relation");
+    if (rel && strcmp(rel, "ja4-fingerprint") == 0 && strcmp(type, "text") == 0)
+        type = "ja4-fingerprint";
     const char *comment = json_get_str(j, a, "comment");
     struct imp_meta meta = {
         .source = source,

@@ -175,6 +175,32 @@ void doc_list_item(struct doc *d, const char *text)
     }
 }
 
+void doc_link(struct doc *d, const char *prefix, const char *text, const char *href,
+              const char *suffix)
+{
+    if (d->format == DOC_HTML) {
+        fputs("<p>", d->f);
+        put(d, prefix);
+        fputs("<a href=\"", d->f);
+        put(d, href);
+        fputs("\">", d->f);
+        put(d, text);
+        fputs("</a>", d->f);
+        put(d, suffix);
+        fputs("</p>\n", d->f);
+    } else {
+        put(d, prefix);
+        fputc('[', d->f);
+        put(d, text);
+        fputs("](<", d->f);
+        for (const char *p = href; *p; p++) /* <…> destinations: no '<', '>' or newline */
+            fputc(*p == '<' || *p == '>' || *p == '\n' ? '_' : *p, d->f);
+        fputs(">)", d->f);
+        put(d, suffix);
+        fputs("\n\n", d->f);
+    }
+}
+
 void doc_code(struct doc *d, const char *text)
 {
     if (d->format == DOC_HTML) {

@@ -38,6 +38,9 @@ void doc_pf(struct doc *d, const char *fmt, ...) __attribute__((format(printf, 2
 /* A "key: value" definition list entry. */
 void doc_kv(struct doc *d, const char *key, const char *value);
 void doc_list_item(struct doc *d, const char *text);
+/* A paragraph "prefix LINK suffix" where LINK points at href (a relative path). */
+void doc_link(struct doc *d, const char *prefix, const char *text, const char *href,
+              const char *suffix);
 /* Monospace block (e.g. a command line). */
 void doc_code(struct doc *d, const char *text);
 

@@ -66,4 +66,28 @@ void report_run_write(struct doc *d, const struct hunt_run *r, unsigned top);
 int report_store(struct store *st, struct adb *a, const struct report_opts *o, FILE *f, int format,
                  struct report_summary *out, char *msg, size_t msglen);
 
+/* ---------------------------------------------------------------- case reports */
+
+struct case_info;
+/* A finding's packet extract: where the report links it, or why there is none. */
+struct report_evidence {
+    uint64_t event_id;
+    const char *pcap; /* path relative to the report, or NULL */
+    const char *why;  /* when pcap is NULL: why there is no extract */
+};
+struct case_report_opts {
+    int64_t now_ns;
+    const char *store_dir;
+    const struct report_evidence *ev;
+    size_t nev;
+};
+/*
+ * The report of one hunt case: hypothesis, scope, coverage, timeline, runs, findings with
+ * evidence, negative results, ATT&CK techniques, IOC appendix.  st may be NULL (store gone):
+ * the case is still reported from analysis.db.
+ */
+int report_case(struct store *st, struct adb *a, const struct case_info *c,
+                const struct hunt_zones *zones, const struct case_report_opts *o, FILE *f,
+                int format, char *msg, size_t msglen);
+
 #endif

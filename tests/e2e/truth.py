@@ -33,6 +33,9 @@ CASES = [
     # planted application sessions: their records must hold the values the truth states
     ("plant", ["--scenario", "plant"]),
     ("plant-sll2-pcapng", ["--scenario", "plant", "--link", "sll2", "--format", "pcapng"]),
+    # three days with planted threats: frames cut by the snap length and coalesced bulk
+    # segments still count their bytes on the wire
+    ("hunt", ["--scenario", "hunt"]),
 ]
 
 

@@ -198,6 +198,8 @@ TEST(ioc_feed_stix_misp_mapping)
     ASSERT_EQ(r.by_type[IOC_CERT_SHA256], 1);
     /* The 4 MISP-style network-traffic src_ref/dst_ref atoms, imported as addresses. */
     ASSERT_EQ(r.by_type[IOC_IP], 4);
+    /* http-request-ext is not imported (the feeds' MANIFEST counts it as unsupported). */
+    ASSERT_EQ(r.by_type[IOC_UA], 0);
     /* x509 MD5 has no konseki type: that indicator is unsupported. */
     ASSERT_EQ(total(&r), 22);
     /* Of the 70 indicators, 56 have nothing konseki matches (email, registry, x509 MD5 …);
@@ -311,7 +313,8 @@ TEST(ioc_feed_zeek)
     ASSERT_TRUE(got_has(&g, "cidr 192.168.142.0/26"));
     ASSERT_STR_EQ(g.source[0], "source1");
 
-    /* the same address from two sources: both kept; SOFTWARE is not matchable */
+    /* the same address from two sources: both kept; SOFTWARE names without a version
+     * ("putty") are not user agents: unsupported, as the feeds' MANIFEST counts them */
     snprintf(p, sizeof p,
              "%sbase/frameworks/intel/cluster-indicator-inserted-new-min-store.zeek/"
              "intel.dat",
@@ -320,6 +323,7 @@ TEST(ioc_feed_zeek)
         return;
     ASSERT_EQ(r.by_type[IOC_IP], 3);
     ASSERT_EQ(r.by_type[IOC_CIDR], 1);
+    ASSERT_EQ(r.by_type[IOC_UA], 0);
     ASSERT_EQ(r.unsupported, 3);
     ASSERT_EQ(r.duplicates, 0);
     ASSERT_EQ(r.indicators, 4);

@@ -530,6 +530,11 @@ int main(int argc, char **argv)
     }
     if (hunt && !start_given && ktime_parse(HUNT_START, 0, &start))
         return 2;
+    if (hunt_path && strcmp(hunt_path, "-") == 0 &&
+        (strcmp(out_path, "-") == 0 || (truth_path && strcmp(truth_path, "-") == 0))) {
+        fprintf(stderr, "konseki-gen: only one of -o, --truth, --hunt-truth can be -\n");
+        return 1;
+    }
     if (truth_path && strcmp(truth_path, "-") == 0 && strcmp(out_path, "-") == 0) {
         fprintf(stderr, "konseki-gen: -o - and --truth - cannot both use standard output\n");
         return 1;
@@ -636,9 +641,13 @@ int main(int argc, char **argv)
         trc = KS_EIO;
     if (!rc && hunt_path) {
         FILE *hf = strcmp(hunt_path, "-") == 0 ? stdout : fopen(hunt_path, "w");
-        if (!hf || gen_hunt_truth(g.hunt, hf) || fflush(hf) != 0 ||
-            (hf != stdout && fclose(hf) != 0))
-            trc = KS_EIO;
+        int hrc = hf ? gen_hunt_truth(g.hunt, hf) : KS_EIO;
+        if (hf && fflush(hf) != 0)
+            hrc = KS_EIO;
+        if (hf && hf != stdout && fclose(hf) != 0)
+            hrc = KS_EIO;
+        if (hrc)
+            trc = hrc;
     }
     gen_hunt_free(g.hunt);
     gen_world_release(&g.w);

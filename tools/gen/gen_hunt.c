@@ -91,6 +91,7 @@ enum ev_type {
     EV_LONGISH,
     EV_DROPBOX,
     EV_BACKUP,
+    EV_ONEDRIVE,
     EV_BEACON,
     EV_LONGCONN,
     EV_RARE,
@@ -139,6 +140,7 @@ struct gen_hunt {
     /* truth items by role */
     uint16_t i_beacon, i_ntp[3], i_update, i_long, i_longish, i_rare, i_telem, i_cert, i_ilo;
     uint16_t i_tunnel, i_cdn, i_dga, i_wpad, i_typo, i_http, i_do, i_exfil, i_dbx, i_dbx2, i_egress;
+    uint16_t i_onedrive;
     uint16_t i_psexec, i_share, i_remote, i_admwinrm, i_scan, i_mon, i_xzone, i_intra_aff;
     uint16_t i_collect, i_share2, i_edge, i_vpnu, i_mft, i_part[NPART], i_spray, i_logon;
     /* hosts */
@@ -150,7 +152,9 @@ struct gen_hunt {
     struct host ghost[2][256]; /* addresses of 10.1.1/24 and 10.1.10/24 that nobody has */
     struct gen_cert cs, ilo_cert, rdp_cert, leaf_telem[2], leaf_rare;
     uint16_t tsch_port, drs_port;
-    uint8_t c2_sid[32]; /* the beacon's TLS session */
+    uint8_t c2_sid[32];    /* the beacon's TLS session */
+    struct host *dbx_www;  /* www.dropbox.com of the world's web servers */
+    struct host *onedrive; /* onedrive.live.com of the world's web servers */
 };
 
 static const char *const users[NWS] = {
@@ -325,7 +329,15 @@ static void make_hosts(struct gen_hunt *h, struct world *w, struct rng *r)
     }
     /* The Dropbox web site of the world's list, at a Dropbox address like the API host. */
     static const uint8_t dbx[4] = {162, 125, 6, 18};
-    memcpy(w->web[8].v4, dbx, 4);
+    h->dbx_www = &w->web[0];
+    for (uint32_t i = 0; i < w->nweb; i++)
+        if (strcmp(w->web[i].name, "www.dropbox.com") == 0)
+            h->dbx_www = &w->web[i];
+    memcpy(h->dbx_www->v4, dbx, 4);
+    h->onedrive = &w->web[0];
+    for (uint32_t i = 0; i < w->nweb; i++)
+        if (strcmp(w->web[i].name, "onedrive.live.com") == 0)
+            h->onedrive = &w->web[i];
 }
 
 /* The host at 10.1.1.x / 10.1.10.x (a ghost when nobody has that address). */
@@ -369,9 +381,9 @@ static void plan_background(struct gen_hunt *h, struct rng *r)
             int64_t from, to;
             office(h, r, d, &from, &to);
             ev_add(h, from, EV_LOGON, (uint32_t)i, 0);
-            for (t = from + 2 * MIN; t < to; t += (int64_t)gen_rng_range(r, 8, 44) * MIN)
+            for (t = from + 2 * MIN; t < to; t += (int64_t)gen_rng_range(r, 9, 46) * MIN)
                 ev_add(h, t, EV_BROWSE, (uint32_t)i, 0);
-            for (int k = 0; k < 8; k++)
+            for (int k = 0; k < 6; k++)
                 ev_add(h, from + (int64_t)gen_rng_below(r, (uint32_t)((to - from) / SEC)) * SEC,
                        EV_CDN, (uint32_t)i, 0);
             for (int k = 0; k < 2; k++)
@@ -418,6 +430,10 @@ static void plan_background(struct gen_hunt *h, struct rng *r)
         if (d < 2)
             for (int k = 0; k < 3; k++)
                 ev_add(h, jitter(r, at(h, d, 9, 0), 8 * HOUR), EV_BACKUP, 0, 0);
+        /* The exfiltrating user syncs work files to OneDrive every day (so its day-3
+         * upload is large but its outbound baseline is not empty). */
+        for (int k = 0; k < 3; k++)
+            ev_add(h, jitter(r, at(h, d, 9, 30), 7 * HOUR), EV_ONEDRIVE, 0, 0);
     }
     /* Admin host NTP like everybody; monitoring every 5 minutes, 10 servers. */
     int64_t t = h->t0 + (int64_t)gen_rng_below(r, 1024) * SEC;
@@ -449,7 +465,7 @@ static void plan_threats(struct gen_hunt *h, struct rng *r)
     ev_add(h, at(h, 2, 9, 42), EV_PSDL, 0, 1);
     ev_add(h, at(h, 2, 2, 30), EV_EXFIL, 0, 0);
     for (uint32_t k = 0; k < 24; k++)
-        ev_add(h, at(h, 2, 11, 0) + k * 12 * MIN, EV_BACKUP, 1, k);
+        ev_add(h, jitter(r, at(h, 2, 11, 0) + k * 12 * MIN, 5 * MIN), EV_BACKUP, 1, k);
     ev_add(h, at(h, 2, 11, 15), EV_PSEXEC, 0, 0);
     ev_add(h, at(h, 2, 11, 52), EV_REMOTE, 0, 0);
     ev_add(h, at(h, 2, 12, 4), EV_REMOTE, 0, 1);
@@ -525,6 +541,10 @@ static void plan_items(struct gen_hunt *h)
                     "www.dropbox.com", "a user downloading from Dropbox in office hours");
     h->i_egress = item(h, "egress", 1, ip(&h->ws[W_EGRESS], a), ip(&h->backup, b), h->backup.name,
                        "~600 MB out on day 3 against ~3 MB a day on days 1-2 (TLS uploads)");
+    h->i_onedrive =
+        item(h, "cloud-exfil", 0, ip(&h->ws[W_EXFIL], a), ip(h->onedrive, b), h->onedrive->name,
+             "the same user syncing 5-15 MB to OneDrive three "
+             "times a day in office hours, all three days");
     h->i_dbx2 = item(h, "egress", 0, ip(&h->ws[W_DROPBOX], a), "162.125.6.18", "www.dropbox.com",
                      "inbound grew on day 3 (more downloads), outbound stayed small");
     h->it[h->i_dbx2].same_as = (int8_t)h->i_dbx;
@@ -669,7 +689,9 @@ static int do_browse(struct spawn *x, const struct hev *e)
     int rc = 0;
     if (gen_rng_chance(r, 120)) {
         struct host *srv = &x->w->plain[gen_rng_popular(r, x->w->nplain)];
-        if (srv == &x->w->plain[1])
+        /* Windows desktops fetch no Debian packages; the update host is h->upd. */
+        if (strstr(srv->name, "debian") || strstr(srv->name, "ubuntu") ||
+            strstr(srv->name, "windowsupdate"))
             srv = &x->w->plain[0];
         if (gen_rng_chance(r, 500) && (rc = lookup(x, &t, cli, srv->name, srv)))
             return rc;
@@ -893,7 +915,8 @@ static int do_ilo(struct spawn *x, const struct hev *e)
     struct gen_script *sc = script(x, &h->ilo);
     if (!sc)
         return KS_ENOMEM;
-    if (hunt_tls(sc, x->w, &h->r, &h->ilo_cert, h->ilo.name, &gen_tls_chrome, NULL, 0, app, 3))
+    /* The admin's browser in IE mode: an SChannel hello like every Windows client's. */
+    if (hunt_tls(sc, x->w, &h->r, &h->ilo_cert, h->ilo.name, &hunt_tls_schannel, NULL, 0, app, 3))
         sc->data.err = KS_EFORMAT;
     return play(x, e->t, &h->admin, &h->ilo, 6, 443, K_TLS, sc, h->i_ilo, 0);
 }
@@ -925,11 +948,19 @@ static int do_dropbox(struct spawn *x, const struct hev *e)
 {
     struct gen_hunt *h = x->h;
     int64_t t = e->t;
-    int rc = lookup(x, &t, &h->ws[W_DROPBOX], x->w->web[8].name, &x->w->web[8]);
+    int rc = lookup(x, &t, &h->ws[W_DROPBOX], h->dbx_www->name, h->dbx_www);
     if (rc)
         return rc;
     uint32_t hi = e->b == 2 ? 60u << 20 : 12u << 20;
-    return put(x, web(x, t, &h->ws[W_DROPBOX], &x->w->web[8], K_TLS, V_BULK, hi / 4, hi), h->i_dbx);
+    return put(x, web(x, t, &h->ws[W_DROPBOX], h->dbx_www, K_TLS, V_BULK, hi / 4, hi), h->i_dbx);
+}
+
+static int do_onedrive(struct spawn *x, const struct hev *e)
+{
+    struct gen_hunt *h = x->h;
+    (void)e;
+    return put(x, web(x, e->t, &h->ws[W_EXFIL], h->onedrive, K_TLS, V_UPLOAD, 5u << 20, 15u << 20),
+               h->i_onedrive);
 }
 
 static int do_backup(struct spawn *x, const struct hev *e)
@@ -1311,17 +1342,23 @@ static int do_ntp(struct spawn *x, const struct hev *e)
 }
 
 static const ev_fn handlers[] = {
-    [EV_BROWSE] = do_browse,   [EV_NTP] = do_ntp,           [EV_UPDATE] = do_update,
-    [EV_DO] = do_do,           [EV_INTRA] = do_intra,       [EV_SMB] = do_smb,
-    [EV_LOGON] = do_logon,     [EV_CDN] = do_cdn,           [EV_NXNOISE] = do_nxnoise,
-    [EV_MON] = do_mon,         [EV_VPNUSER] = do_vpnuser,   [EV_PARTNER] = do_partner,
-    [EV_TELEM] = do_telem,     [EV_ILO] = do_ilo,           [EV_ADMWINRM] = do_admwinrm,
-    [EV_LONGISH] = do_longish, [EV_DROPBOX] = do_dropbox,   [EV_BACKUP] = do_backup,
-    [EV_BEACON] = do_beacon,   [EV_LONGCONN] = do_longconn, [EV_RARE] = do_rare,
-    [EV_TUNNEL] = do_tunnel,   [EV_DGA] = do_dga,           [EV_PSDL] = do_psdl,
-    [EV_EXFIL] = do_exfil,     [EV_PSEXEC] = do_psexec,     [EV_REMOTE] = do_remote,
-    [EV_SCAN] = do_scan,       [EV_XZONE] = do_xzone,       [EV_COLLECT] = do_collect,
-    [EV_EDGE] = do_edge,       [EV_PIVOT] = do_pivot,       [EV_MFT] = do_mft,
+    [EV_BROWSE] = do_browse,     [EV_NTP] = do_ntp,
+    [EV_UPDATE] = do_update,     [EV_DO] = do_do,
+    [EV_INTRA] = do_intra,       [EV_SMB] = do_smb,
+    [EV_LOGON] = do_logon,       [EV_CDN] = do_cdn,
+    [EV_NXNOISE] = do_nxnoise,   [EV_MON] = do_mon,
+    [EV_VPNUSER] = do_vpnuser,   [EV_PARTNER] = do_partner,
+    [EV_TELEM] = do_telem,       [EV_ILO] = do_ilo,
+    [EV_ADMWINRM] = do_admwinrm, [EV_LONGISH] = do_longish,
+    [EV_DROPBOX] = do_dropbox,   [EV_BACKUP] = do_backup,
+    [EV_ONEDRIVE] = do_onedrive, [EV_BEACON] = do_beacon,
+    [EV_LONGCONN] = do_longconn, [EV_RARE] = do_rare,
+    [EV_TUNNEL] = do_tunnel,     [EV_DGA] = do_dga,
+    [EV_PSDL] = do_psdl,         [EV_EXFIL] = do_exfil,
+    [EV_PSEXEC] = do_psexec,     [EV_REMOTE] = do_remote,
+    [EV_SCAN] = do_scan,         [EV_XZONE] = do_xzone,
+    [EV_COLLECT] = do_collect,   [EV_EDGE] = do_edge,
+    [EV_PIVOT] = do_pivot,       [EV_MFT] = do_mft,
     [EV_SPRAY] = do_spray,
 };
 

@@ -456,6 +456,7 @@ int hunt_tsch(struct gen_script *sc, struct rng *r, uint16_t tcp_port, const cha
                   "  <Actions Context=\"LocalSystem\"><Exec><Command>cmd.exe</Command>"
                   "<Arguments>/C %s</Arguments></Exec></Actions>\n</Task>\n",
                   command);
+    gen_bb_u8(&xml, 0); /* a C string for gen_ndr_wstr */
     q.len = a.len = 0;
     gen_rpc_call(&q, 0, 3, 1);
     ndr_unique_wstr(&q, 0x00020000, task);

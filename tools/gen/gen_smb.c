@@ -177,10 +177,22 @@ static void ntlm_target_info(struct gen_smb *m, struct gen_bb *info, const char 
     snprintf(dns, sizeof(dns), "%s.example", domain);
     for (char *p = dns; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    char host[96];
-    snprintf(host, sizeof(host), "fs01.%s", dns);
+    /* NetBIOS name: the server name's first label in capitals; DNS name: in small letters,
+     * completed with the domain when it has none. */
+    char nb[64], host[160];
+    const char *name = m->sc->srv.name;
+    size_t l = strcspn(name, ".");
+    snprintf(nb, sizeof(nb), "%.*s", (int)l, name);
+    for (char *p = nb; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    if (name[l])
+        snprintf(host, sizeof(host), "%s", name);
+    else
+        snprintf(host, sizeof(host), "%s.%s", name, dns);
+    for (char *p = host; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     av_pair(info, 2, domain);
-    av_pair(info, 1, m->sc->srv.name);
+    av_pair(info, 1, nb);
     av_pair(info, 4, dns);
     av_pair(info, 3, host);
     av_pair(info, 5, dns);
