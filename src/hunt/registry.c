@@ -13,6 +13,9 @@ extern const struct hunt_kind hunt_kind_httpclient;
 extern const struct hunt_kind hunt_kind_cloudexfil;
 extern const struct hunt_kind hunt_kind_beacon;
 extern const struct hunt_kind hunt_kind_egress;
+extern const struct hunt_kind hunt_kind_dnstunnel;
+extern const struct hunt_kind hunt_kind_nxdomain;
+extern const struct hunt_kind hunt_kind_krbspray;
 
 /* One line per analysis (merges stay simple). */
 /* clang-format off */
@@ -32,6 +35,9 @@ const struct hunt_kind *const hunt_kinds[] = {
     &hunt_kind_cloudexfil,
     &hunt_kind_beacon,
     &hunt_kind_egress,
+    &hunt_kind_dnstunnel,
+    &hunt_kind_nxdomain,
+    &hunt_kind_krbspray,
     NULL,
 };
 /* clang-format on */

@@ -388,7 +388,7 @@ static int ioc_hit(void *arg, const struct iocdb_hit *h)
         doc_table(x->d, 8, hd);
     }
     char t[48], id[24], before[48];
-    ktime_format_short(h->f.first_ns, t, sizeof t);
+    ktime_format(h->f.first_ns, t, sizeof t);
     snprintf(id, sizeof id, "%016" PRIx64, h->f.session);
     if (h->published_ns && h->f.first_ns < h->published_ns)
         hunt_fmt_dur((double)(h->published_ns - h->f.first_ns) / 1e9, before, sizeof before);
