@@ -460,7 +460,7 @@ static int do_list(struct hunt_cli *o)
     if (cli_hunt_defs(cli_store_dir(o->store), &defs, &n))
         return EXIT_INTERNAL;
     if (!o->json)
-        printf("%-14s %-8s %-28s %s\n", "NAME", "ID", "ATT&CK", "TITLE");
+        printf("%-12s %-8s %-56s %s\n", "NAME", "ID", "TITLE", "ATT&CK");
     for (size_t i = 0; i < n; i++) {
         const struct hunt_def *d = &defs[i];
         if (o->json) {
@@ -480,7 +480,7 @@ static int do_list(struct hunt_cli *o)
                 json_field(stdout, d->params[k].name, d->params[k].value, k != 0);
             fputs("}}\n", stdout);
         } else {
-            printf("%-14s %-8s %-28s %s%s\n", d->name, d->id, d->attack, d->title,
+            printf("%-12s %-8s %-56s %s%s\n", d->name, d->id, d->title, d->attack,
                    strcmp(d->origin, "built-in") ? "  (user)" : "");
         }
     }
