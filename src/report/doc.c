@@ -285,6 +285,8 @@ void doc_fmt_value(double v, const char *unit, char *dst, size_t n)
             i++;
         }
         snprintf(dst, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+    } else if (unit && strcmp(unit, "score") == 0) {
+        snprintf(dst, n, "%.2f", v);
     } else if (v == floor(v) && fabs(v) < 1e15) {
         snprintf(dst, n, "%.0f%s%s", v, unit && *unit ? " " : "", unit ? unit : "");
     } else {

@@ -591,7 +591,7 @@ int report_store(struct store *st, struct adb *a, const struct report_opts *o, F
                 v[i] = tops[i].score;
             }
             doc_h(&d, 2, "Hunt scores");
-            doc_chart_bars(&d, "Top score of each hunt", "", labels, v, ntops);
+            doc_chart_bars(&d, "Top score of each hunt", "score", labels, v, ntops);
         }
         free(labels);
         free(v);
