@@ -79,6 +79,12 @@ struct hunt_run;
 struct hunt_opts;
 struct hunt_zones;
 struct adb;
+/*
+ * The options of commands that run hunts: --param ('p'), --zone ('z') and --limit ('l') into
+ * the caller's arrays.  0 when taken, -1 on a bad value (printed), 1 when c is none of them.
+ */
+int cli_hunt_arg(const char *cmd, int c, const char *arg, const char **params, size_t *nparams,
+                 size_t maxparams, const char **zones, size_t *nzones, long *limit);
 /* Every hunt definition (built in and the user's); prints why not. */
 int cli_hunt_defs(const char *store_dir, struct hunt_def **defs, size_t *n);
 /* --since/--until and zones (--zone, else STORE/zones.conf) into ho; an exit code. */

@@ -132,28 +132,12 @@ static int parse(int argc, char **argv, struct case_cli *o)
             o->datasets = optarg;
             break;
         case 'p':
-            if (o->nparams == CASE_CLI_MAX_PARAMS) {
-                cli_err("case: more than %d --param", CASE_CLI_MAX_PARAMS);
-                return -1;
-            }
-            o->params[o->nparams++] = optarg;
-            break;
         case 'z':
-            if (o->nzones == HUNT_MAX_ZONES) {
-                cli_err("case: more than %d --zone", HUNT_MAX_ZONES);
+        case 'l':
+            if (cli_hunt_arg("case", c, optarg, o->params, &o->nparams, CASE_CLI_MAX_PARAMS,
+                             o->zones, &o->nzones, &o->limit))
                 return -1;
-            }
-            o->zones[o->nzones++] = optarg;
             break;
-        case 'l': {
-            char *end;
-            o->limit = strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->limit < 0) {
-                cli_err("case: --limit '%s': expected a number >= 0", optarg);
-                return -1;
-            }
-            break;
-        }
         case 'j':
             o->json = 1;
             break;

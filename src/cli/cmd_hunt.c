@@ -94,28 +94,12 @@ static int parse(int argc, char **argv, struct hunt_cli *o)
             o->until = optarg;
             break;
         case 'p':
-            if (o->nparams == HUNT_CLI_MAX_PARAMS) {
-                cli_err("hunt: more than %d --param", HUNT_CLI_MAX_PARAMS);
-                return -1;
-            }
-            o->params[o->nparams++] = optarg;
-            break;
         case 'z':
-            if (o->nzones == HUNT_MAX_ZONES) {
-                cli_err("hunt: more than %d --zone", HUNT_MAX_ZONES);
+        case 'l':
+            if (cli_hunt_arg("hunt", c, optarg, o->params, &o->nparams, HUNT_CLI_MAX_PARAMS,
+                             o->zones, &o->nzones, &o->limit))
                 return -1;
-            }
-            o->zones[o->nzones++] = optarg;
             break;
-        case 'l': {
-            char *end;
-            o->limit = strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->limit < 0) {
-                cli_err("hunt: --limit '%s': expected a number >= 0", optarg);
-                return -1;
-            }
-            break;
-        }
         case 'j':
             o->json = 1;
             break;
@@ -151,6 +135,34 @@ static int parse(int argc, char **argv, struct hunt_cli *o)
             hunt_usage(stderr);
             return -1;
         }
+    }
+    return 0;
+}
+
+int cli_hunt_arg(const char *cmd, int c, const char *arg, const char **params, size_t *nparams,
+                 size_t maxparams, const char **zones, size_t *nzones, long *limit)
+{
+    if (c == 'p') {
+        if (*nparams == maxparams) {
+            cli_err("%s: more than %zu --param", cmd, maxparams);
+            return -1;
+        }
+        params[(*nparams)++] = arg;
+    } else if (c == 'z') {
+        if (*nzones == HUNT_MAX_ZONES) {
+            cli_err("%s: more than %d --zone", cmd, HUNT_MAX_ZONES);
+            return -1;
+        }
+        zones[(*nzones)++] = arg;
+    } else if (c == 'l') {
+        char *end;
+        *limit = strtol(arg, &end, 10);
+        if (*end || end == arg || *limit < 0) {
+            cli_err("%s: --limit '%s': expected a number >= 0", cmd, arg);
+            return -1;
+        }
+    } else {
+        return 1;
     }
     return 0;
 }
