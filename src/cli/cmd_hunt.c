@@ -436,6 +436,9 @@ static int do_run(struct hunt_cli *o, int argc, char **argv)
     ho.params = o->params;
     ho.nparams = o->nparams;
     size_t n = o->all ? ndefs : (size_t)(argc - optind);
+    struct hunt_coverage hcov;
+    if (!code && n > 1 && hunt_coverage_get(st, ho.since_ns, ho.until_ns, &hcov) == 0)
+        ho.cov = &hcov; /* one pass over the day files for all the hunts */
     if (!code && o->all && o->nparams) {
         cli_err("hunt run --all: --param applies to one hunt; name it instead");
         code = EXIT_USER;

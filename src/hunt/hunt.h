@@ -163,7 +163,14 @@ struct hunt_opts {
     const struct hunt_zones *zones;
     const struct hunt_allow *allow; /* the allowlist */
     size_t nallow;
+    /* The coverage of [since_ns, until_ns] when the caller measured it already
+       (hunt_coverage_get; several hunts over one range), else NULL: each run measures it. */
+    const struct hunt_coverage *cov;
 };
+
+/* The coverage of a range: days, sessions, bytes, sessions per protocol. */
+int hunt_coverage_get(struct store *st, int64_t since_ns, int64_t until_ns,
+                      struct hunt_coverage *out);
 
 struct hunt_run {
     int64_t id; /* in the analysis database, 0 when not recorded */

@@ -536,6 +536,9 @@ int report_store(struct store *st, struct adb *a, const struct report_opts *o, F
     struct hunt_opts ho = o->hopts ? *o->hopts : (struct hunt_opts){0};
     ho.since_ns = o->since_ns;
     ho.until_ns = o->until_ns;
+    struct hunt_coverage hcov;
+    if (hunt_coverage_get(st, o->since_ns, o->until_ns, &hcov) == 0)
+        ho.cov = &hcov; /* one pass over the day files for all the hunts */
     for (size_t i = 0; i < o->ndefs; i++) {
         const struct hunt_def *def = &o->defs[i];
         if (strcmp(def->kind, "query") == 0 && !def_param(def, "query")[0])
