@@ -19,7 +19,7 @@
 
 struct iocdb {
     sqlite3 *db;
-    sqlite3_stmt *find, *ins, *upd, *ins_src, *put, *seen;
+    sqlite3_stmt *find, *ins, *upd, *ins_src, *put, *seen; /* seen: a finding's first insert */
     char err[512];
 };
 
@@ -341,47 +341,56 @@ int iocdb_remove(struct iocdb *db, const struct iocdb_filter *f, uint64_t *remov
     "(" CHAIN("excluded.field") " < " CHAIN("field") " OR (" CHAIN("excluded.field") " = " CHAIN(  \
         "field") " AND excluded.field < field))"
 
+static void bind_finding(sqlite3_stmt *s, const struct iocdb_finding *f, int64_t now_ns)
+{
+    sqlite3_bind_int64(s, 1, f->ioc);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)f->session);
+    sqlite3_bind_int64(s, 3, f->piece);
+    sqlite3_bind_int(s, 4, f->day);
+    sqlite3_bind_text(s, 5, f->field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, f->observed, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, f->first_ns);
+    sqlite3_bind_int64(s, 8, f->last_ns);
+    sqlite3_bind_int64(s, 9, now_ns);
+}
+
 int iocdb_finding_put(struct iocdb *db, const struct iocdb_finding *f, int64_t now_ns, int *is_new)
 {
     /*
      * One row per (ioc, session): the earliest sighting gives piece and day, the span grows,
      * and of several places the better one (BETTER, then the smaller observed value) is kept, so
-     * the row does not depend on the order matches arrive in (sweep and live agree).
+     * the row does not depend on the order matches arrive in (sweep and live agree).  A new pair
+     * is one plain insert; only a pair already there takes the merging upsert.
      */
-    int rc = prep(db, &db->put,
+    int rc = prep(db, &db->seen,
                   "INSERT INTO findings(ioc, session, piece, day, field, observed, first_ns,"
                   " last_ns, found_ns, seen_ns) VALUES (?,?,?,?,?,?,?,?,?9,?9)"
-                  " ON CONFLICT(ioc, session) DO UPDATE SET"
-                  " piece = CASE WHEN excluded.first_ns < first_ns OR (excluded.first_ns ="
-                  "   first_ns AND excluded.piece < piece) THEN excluded.piece ELSE piece END,"
-                  " day = CASE WHEN excluded.first_ns < first_ns THEN excluded.day ELSE day END,"
-                  " field = CASE WHEN " BETTER " THEN excluded.field ELSE field END,"
-                  " observed = CASE WHEN " BETTER " OR (excluded.field = field AND"
-                  "   excluded.observed < observed) THEN excluded.observed ELSE observed END,"
-                  " first_ns = min(first_ns, excluded.first_ns),"
-                  " last_ns = max(last_ns, excluded.last_ns), seen_ns = excluded.seen_ns");
+                  " ON CONFLICT(ioc, session) DO NOTHING");
     if (rc)
         return rc;
-    if (is_new) {
-        if ((rc = prep(db, &db->seen, "SELECT 1 FROM findings WHERE ioc = ? AND session = ?")))
-            return rc;
-        sqlite3_bind_int64(db->seen, 1, f->ioc);
-        sqlite3_bind_int64(db->seen, 2, (sqlite3_int64)f->session);
-        int st = sqlite3_step(db->seen);
-        if (st != SQLITE_ROW && st != SQLITE_DONE)
-            return sql_err(db, "find finding");
-        *is_new = st == SQLITE_DONE;
-        sqlite3_reset(db->seen);
-    }
-    sqlite3_bind_int64(db->put, 1, f->ioc);
-    sqlite3_bind_int64(db->put, 2, (sqlite3_int64)f->session);
-    sqlite3_bind_int64(db->put, 3, f->piece);
-    sqlite3_bind_int(db->put, 4, f->day);
-    sqlite3_bind_text(db->put, 5, f->field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(db->put, 6, f->observed, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(db->put, 7, f->first_ns);
-    sqlite3_bind_int64(db->put, 8, f->last_ns);
-    sqlite3_bind_int64(db->put, 9, now_ns);
+    bind_finding(db->seen, f, now_ns);
+    if (sqlite3_step(db->seen) != SQLITE_DONE)
+        return sql_err(db, "record finding");
+    int fresh = sqlite3_changes(db->db) > 0;
+    if (is_new)
+        *is_new = fresh;
+    if (fresh)
+        return 0;
+    rc = prep(db, &db->put,
+              "INSERT INTO findings(ioc, session, piece, day, field, observed, first_ns,"
+              " last_ns, found_ns, seen_ns) VALUES (?,?,?,?,?,?,?,?,?9,?9)"
+              " ON CONFLICT(ioc, session) DO UPDATE SET"
+              " piece = CASE WHEN excluded.first_ns < first_ns OR (excluded.first_ns ="
+              "   first_ns AND excluded.piece < piece) THEN excluded.piece ELSE piece END,"
+              " day = CASE WHEN excluded.first_ns < first_ns THEN excluded.day ELSE day END,"
+              " field = CASE WHEN " BETTER " THEN excluded.field ELSE field END,"
+              " observed = CASE WHEN " BETTER " OR (excluded.field = field AND"
+              "   excluded.observed < observed) THEN excluded.observed ELSE observed END,"
+              " first_ns = min(first_ns, excluded.first_ns),"
+              " last_ns = max(last_ns, excluded.last_ns), seen_ns = excluded.seen_ns");
+    if (rc)
+        return rc;
+    bind_finding(db->put, f, now_ns);
     return sqlite3_step(db->put) == SQLITE_DONE ? 0 : sql_err(db, "record finding");
 }
 
