@@ -4,7 +4,7 @@
 # network, an IPv6 address) with near misses that must not match (a parent vs a longer label, the
 # neighbouring address, another hash); exact findings; a retro sweep after ingest and live
 # matching during ingest give the same findings, also with a generated mix around them; expiry;
-# query integration; list/remove/stats.  Prints "ioc: N passed, N failed".
+# query integration and $ioc: sets; list/remove/stats.  Prints "ioc: N passed, N failed".
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
@@ -170,6 +170,47 @@ n=$("$K" query --store "$W/retro" --csv '!(ioc == EXISTS!)' | tail -n +2 | wc -l
 n=$("$K" query --store "$W/retro" --csv 'ioc.type == cidr && ioc.field == destination.ip' |
     tail -n +2 | wc -l)
 [ "$n" -eq 1 ] && ok || bad "cidr at destination.ip: $n sessions"
+
+T=ioc_sets_in_queries
+# $ioc: sets select sessions straight from the indicators (active ones): the planted values
+# match, their near misses (also in the sets) never do; session ids 0x…01 to 0x…12
+qids() { # store query -> the low bytes of the matching event ids, space separated
+    "$K" query --store "$1" --csv "$2" | tail -n +2 | cut -d, -f3 | sed 's/^0000000100000//' |
+        paste -sd ' ' -
+}
+while IFS=';' read -r q want; do
+    got=$(qids "$W/retro" "$q")
+    [ "$got" = "$want" ] && ok || bad "$q: '$got', expected '$want'"
+done <<'Q'
+ip == $ioc:ip;00e
+ip.dst == $ioc:ipv4;00e
+ip == $ioc:ipv6;
+ip == $ioc:cidr;00f
+ip.src == $ioc:ip || ip.src == $ioc:cidr;
+ip == $ioc:@plant && port.dst == 443;00f
+dns.query == $ioc:domain;001 002 008 009
+dns.answer == $ioc:domain;003 00a
+dns.ip == $ioc:ipv6;002 009
+dns.ip == $ioc:cidr;003 00a
+tls.sni == $ioc:domain;00f
+http.host == $ioc:domain@plant;00e
+tls.ja3 == $ioc:ja3;00f
+cert.sha1 == $ioc:cert-sha1@sslbl;00f
+file.sha256 == $ioc:sha256;00e
+tls.ja3 == $ioc:@sslbl || file.sha256 == $ioc:@sslbl;00f
+dns.query == $ioc:domain@short;
+dns.query == $ioc:domain@nosuch;
+Q
+# the expired indicator (example.net, source short) is in no set, though its findings stay
+n=$("$K" query --store "$W/retro" --csv 'ioc.source == short' | tail -n +2 | wc -l)
+[ "$n" -eq 2 ] && ok || bad "findings of the expired indicator: $n sessions"
+out=$("$K" query --store "$W/retro" 'dns.query == $ioc:ipv4' 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "column 14: \$ioc:ipv4 does not fit 'dns.question.name'" &&
+    ok || bad "set of the wrong type: rc=$rc $out"
+# a store without ioc.db: every set is empty, not an error
+"$K" ingest -q --store "$W/noioc" "$W/plant.pcap" || bad "ingest"
+out=$("$K" query --store "$W/noioc" --csv 'ip == $ioc:ip || dns.query == $ioc:domain' 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && ok || bad "no ioc.db: rc=$rc $out"
 
 T=json_is_ecs_threat_enrichment
 "$K" ioc match --store "$W/retro" --no-sweep --json >"$W/m.json" 2>/dev/null
