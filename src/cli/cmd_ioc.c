@@ -506,7 +506,14 @@ static int ioc_match(const struct ioc_opts *o)
         iocdb_close(db);
         return EXIT_INTERNAL;
     }
-    if (st && !o->no_sweep) {
+    char msg[512];
+    struct ioc_prune_result pr;
+    if (st && ioc_prune(db, st, &pr, msg, sizeof msg)) {
+        /* retention cut sessions that findings still name (a prune stopped half way) */
+        cli_err("IOC findings: %s", msg);
+        code = EXIT_INTERNAL;
+    }
+    if (code == EXIT_OK && st && !o->no_sweep) {
         struct iocdb_filter f = {.type = -1, .source = o->source};
         /* the summary goes to stderr with --json, so that stdout stays pure JSON Lines */
         if (run_sweep(o->json ? stderr : stdout, st, db, &f, lo, hi))

@@ -394,6 +394,61 @@ int iocdb_finding_put(struct iocdb *db, const struct iocdb_finding *f, int64_t n
     return sqlite3_step(db->put) == SQLITE_DONE ? 0 : sql_err(db, "record finding");
 }
 
+int iocdb_findings_drop_before(struct iocdb *db, int64_t cut_ns, uint64_t *n)
+{
+    sqlite3_stmt *s;
+    *n = 0;
+    if (sqlite3_prepare_v2(db->db, "DELETE FROM findings WHERE first_ns < ?1 AND last_ns < ?1", -1,
+                           &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, cut_ns);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : sql_err(db, "prune findings");
+    if (!rc)
+        *n = (uint64_t)sqlite3_changes(db->db);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int iocdb_findings_spanning(struct iocdb *db, int64_t cut_ns, iocdb_span_fn cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT ioc, session, last_ns FROM findings WHERE first_ns < ?"
+                           " ORDER BY session, ioc",
+                           -1, &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, cut_ns);
+    int step, rc = 0;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = cb(ctx, sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
+                sqlite3_column_int64(s, 2));
+    if (!rc && step != SQLITE_DONE)
+        rc = sql_err(db, "prune findings");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int iocdb_finding_move(struct iocdb *db, int64_t ioc, uint64_t session, int64_t piece, int day,
+                       int64_t first_ns)
+{
+    sqlite3_stmt *s;
+    const char *sql = piece < 0 ? "DELETE FROM findings WHERE ioc = ?1 AND session = ?2"
+                                : "UPDATE findings SET piece = ?3, day = ?4, first_ns = ?5"
+                                  " WHERE ioc = ?1 AND session = ?2";
+    if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, ioc);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)session);
+    if (piece >= 0) {
+        sqlite3_bind_int64(s, 3, piece);
+        sqlite3_bind_int(s, 4, day);
+        sqlite3_bind_int64(s, 5, first_ns);
+    }
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : sql_err(db, "prune findings");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int iocdb_hits_each(struct iocdb *db, const struct iocdb_hit_filter *f, iocdb_hit_fn cb, void *ctx)
 {
     sqlite3_stmt *s;

@@ -117,6 +117,23 @@ int ioc_sweep(const struct ioc_matcher *m, struct store *st, struct iocdb *db, i
               int64_t until_ns, int64_t now_ns, struct ioc_sweep_result *out, char *msg,
               size_t msglen);
 
+/* ---- retention (ioc/prune.c) ----------------------------------------------------------------- */
+
+struct ioc_prune_result {
+    uint64_t removed; /* findings deleted: none of the pieces they name is stored any more */
+    uint64_t moved;   /* findings of sessions the cut runs through, now at a piece still stored */
+};
+/*
+ * Cut db's findings with the store's retention (store_retention_cut): those naming only pieces
+ * the cut deleted go, those of a session the cut runs through start at its earliest piece still
+ * stored (prune.c).  Idempotent; one transaction.  0 or a negative KS_* error with msg.
+ */
+int ioc_prune(struct iocdb *db, struct store *st, struct ioc_prune_result *out, char *msg,
+              size_t msglen);
+/* The same for STORE/ioc.db (opened and closed here); nothing to do without one. */
+int ioc_prune_store(const char *store_dir, struct store *st, struct ioc_prune_result *out,
+                    char *msg, size_t msglen);
+
 /* ---- matching new traffic as it is stored ---------------------------------------------------- */
 
 struct ioc_live;
