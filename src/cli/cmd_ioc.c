@@ -167,16 +167,16 @@ static int run_sweep(FILE *out, struct store *st, struct iocdb *db, const struct
         char a[64], b[64], n1[32], n2[32], n3[32], n4[32];
         print_time(a, sizeof a, r.first_ns);
         print_time(b, sizeof b, r.last_ns);
-        fprintf(
-            out,
-            "sweep: %zu indicators over %llu day files (%s sessions, %s values read) in %.2f s: "
-            "%s findings (%llu new) in %s sessions by %llu indicators; first seen %s, last "
-            "seen %s\n",
-            ioc_matcher_count(m, -1), (unsigned long long)r.days,
-            cli_thousands(r.sessions_scanned, n1, sizeof n1),
-            cli_thousands(r.values_scanned, n4, sizeof n4), secs,
-            cli_thousands(r.findings, n2, sizeof n2), (unsigned long long)r.findings_new,
-            cli_thousands(r.sessions, n3, sizeof n3), (unsigned long long)r.indicators, a, b);
+        fprintf(out,
+                "sweep: %zu indicators over %llu day files (%s session entries, %s values read) in "
+                "%.2f s: "
+                "%s findings (%llu new) in %s sessions by %llu indicators; first seen %s, last "
+                "seen %s\n",
+                ioc_matcher_count(m, -1), (unsigned long long)r.days,
+                cli_thousands(r.sessions_scanned, n1, sizeof n1),
+                cli_thousands(r.values_scanned, n4, sizeof n4), secs,
+                cli_thousands(r.findings, n2, sizeof n2), (unsigned long long)r.findings_new,
+                cli_thousands(r.sessions, n3, sizeof n3), (unsigned long long)r.indicators, a, b);
     }
     ioc_matcher_free(m);
     return rc;

@@ -100,7 +100,9 @@ int ioc_matcher_ranges(const struct ioc_matcher *m, uint8_t **out, size_t *n);
 /* ---- sweeping stored history ---------------------------------------------------------------- */
 
 struct ioc_sweep_result {
-    uint64_t days, sessions_scanned, values_scanned; /* work done */
+    uint64_t days, sessions_scanned, values_scanned; /* work done: session index entries (rows
+                                                        where a day has no indexes) and
+                                                        record values read */
     uint64_t findings, findings_new;                 /* (indicator, session) pairs */
     uint64_t sessions;                               /* distinct sessions with a finding */
     uint64_t indicators;                             /* distinct indicators that matched */
