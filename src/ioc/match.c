@@ -10,6 +10,7 @@
  */
 #include "ioc/match.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "ioc/iocdb.h"
 
@@ -596,12 +597,6 @@ int ioc_matcher_keys(const struct ioc_matcher *m, int type, struct ioc_key **out
     return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-    int c = memcmp(a, b, 16);
-    return c ? c : memcmp((const uint8_t *)a + 16, (const uint8_t *)b + 16, 16);
-}
-
 int ioc_matcher_ranges(const struct ioc_matcher *m, uint8_t **out, size_t *n)
 {
     size_t want = m->by_type[IOC_IP] + m->by_type[IOC_CIDR], c = 0;
@@ -629,17 +624,7 @@ int ioc_matcher_ranges(const struct ioc_matcher *m, uint8_t **out, size_t *n)
         c++;
     }
     /* sorted by lo, nested and overlapping ranges merged: disjoint, in order */
-    qsort(r, c, 32, cmp_range);
-    size_t o = 0;
-    for (size_t i = 0; i < c; i++) {
-        uint8_t *cur = r + 32 * i, *last = r + 32 * (o ? o - 1 : 0);
-        if (o && memcmp(cur, last + 16, 16) <= 0) {
-            if (memcmp(cur + 16, last + 16, 16) > 0)
-                memcpy(last + 16, cur + 16, 16);
-            continue;
-        }
-        memmove(r + 32 * o++, cur, 32);
-    }
+    size_t o = addr_ranges_merge(r, c);
     *out = r;
     *n = o;
     return 0;

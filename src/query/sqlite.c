@@ -31,6 +31,7 @@
  */
 #include "query/query_int.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 
 #include <arpa/inet.h>
@@ -492,28 +493,6 @@ static int by_cost_desc(const void *a, const void *b)
     return x->order - y->order; /* stable: keep the query's order otherwise */
 }
 
-static int by_lo(const void *a, const void *b)
-{
-    return memcmp(a, b, 16);
-}
-
-/* n lo|hi pairs (32 bytes each) sorted by lo and merged where they overlap: the count left. */
-static size_t ranges_merge(uint8_t *set, size_t n)
-{
-    qsort(set, n, 32, by_lo);
-    size_t out = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *cur = set + 32 * i, *last = set + 32 * (out ? out - 1 : 0);
-        if (out && memcmp(cur, last + 16, 16) <= 0) {
-            if (memcmp(cur + 16, last + 16, 16) > 0)
-                memcpy(last + 16, cur + 16, 16);
-            continue;
-        }
-        memmove(set + 32 * out++, cur, 32);
-    }
-    return out;
-}
-
 /*
  * Many CIDRs: one sorted array of disjoint [lo, hi] (overlaps merged) for konseki_inranges(),
  * a binary search per row.  As a long OR of BETWEENs, SQLite 3.40 drops its multi-index plan
@@ -534,7 +513,7 @@ static int build_rangeset(struct qnode *n)
     }
     free(n->rangeset);
     n->rangeset = set;
-    n->rangeset_len = 32 * ranges_merge(set, nr);
+    n->rangeset_len = 32 * addr_ranges_merge(set, nr);
     return 0;
 }
 
@@ -820,7 +799,7 @@ static void rangeset_final(sqlite3_context *ctx)
     } else if (a->full) {
         sqlite3_result_error(ctx, "konseki_rangeset: too many networks in one IOC set", -1);
     } else {
-        size_t n = ranges_merge(a->set, a->n);
+        size_t n = addr_ranges_merge(a->set, a->n);
         sqlite3_result_blob(ctx, a->set, (int)(32 * n), SQLITE_TRANSIENT);
     }
     if (a)
