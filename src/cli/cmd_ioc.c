@@ -168,10 +168,9 @@ static int run_sweep(FILE *out, struct store *st, struct iocdb *db, const struct
         print_time(a, sizeof a, r.first_ns);
         print_time(b, sizeof b, r.last_ns);
         fprintf(out,
-                "sweep: %zu indicators over %llu day files (%s session entries, %s values read) in "
-                "%.2f s: "
-                "%s findings (%llu new) in %s sessions by %llu indicators; first seen %s, last "
-                "seen %s\n",
+                "sweep: %zu indicators over %llu day files (%s session entries, %s values read) "
+                "in %.2f s: %s findings (%llu new) in %s sessions by %llu indicators; first seen "
+                "%s, last seen %s\n",
                 ioc_matcher_count(m, -1), (unsigned long long)r.days,
                 cli_thousands(r.sessions_scanned, n1, sizeof n1),
                 cli_thousands(r.values_scanned, n4, sizeof n4), secs,

@@ -425,8 +425,8 @@ static int cur_cmp(const struct cur *c, const void *key, size_t n)
 typedef int (*walk_fn)(struct cur *c, void *arg);
 
 /*
- * Every row whose key lies in one of n sorted, disjoint ranges [lo_i, hi_i] (lo and hi: lens
- * bytes each, stride apart; a text value is the range [v, v]).
+ * Every row whose key lies in one of n sorted, disjoint ranges [lo[i], hi[i]] (both lens[i]
+ * bytes long; an exact value v is the range [v, v]).
  */
 static int walk_ranges(struct cur *c, const uint8_t *const *lo, const uint8_t *const *hi,
                        const size_t *lens, size_t n, walk_fn fn, void *arg)
@@ -778,11 +778,14 @@ static int sweep_day(void *ctx, int day, void *dbp)
         for (size_t i = 0; paths[i] && nscan < 64; i++) {
             int type, how = strcmp(paths[i], p) ? IOC_SCAN_NONE
                                                 : ioc_match_path_scan(w->m, paths[i], &type);
-            if (how == IOC_SCAN_ROWS)
+            if (how == IOC_SCAN_ROWS) {
                 url_pid = pid;
-            else if (how != IOC_SCAN_NONE)
-                scan[nscan].pid = pid, scan[nscan].path = paths[i], scan[nscan].how = how,
+            } else if (how != IOC_SCAN_NONE) {
+                scan[nscan].pid = pid;
+                scan[nscan].path = paths[i];
+                scan[nscan].how = how;
                 scan[nscan++].type = type;
+            }
         }
     }
     sqlite3_finalize(ps);
