@@ -54,7 +54,8 @@ def kinds(vals):
 
 def pcap_slice(pcap, nbytes):
     """The first whole records of pcap up to nbytes, as a file of its own (classic pcap)."""
-    out = os.path.join(DATA, f"slice-{nbytes // 1000000}MB.pcap")
+    base = os.path.basename(pcap).rsplit(".", 1)[0]
+    out = os.path.join(DATA, f"{base}-first-{nbytes // 1000000}MB.pcap")
     if os.path.exists(out):
         return out
     import struct
