@@ -409,6 +409,13 @@ static int keep_within_budget(struct capture_state *cs, const struct capture_opt
             cli_err("prune: %s", store_errmsg(cs->st)[0] ? store_errmsg(cs->st) : ks_strerror(rc));
             return rc;
         }
+        if (res.sessions) {
+            /* the findings of the sessions that went */
+            struct ioc_prune_result ip;
+            char msg[512];
+            if (ioc_prune_store(store_dir(cs->st), cs->st, &ip, msg, sizeof msg))
+                cli_err("prune: IOC findings: %s", msg);
+        }
         if (res.segments || res.sessions) {
             cs->prunes++;
             cs->pruned_bytes += res.bytes_before - res.bytes_after;

@@ -167,16 +167,15 @@ static int run_sweep(FILE *out, struct store *st, struct iocdb *db, const struct
         char a[64], b[64], n1[32], n2[32], n3[32], n4[32];
         print_time(a, sizeof a, r.first_ns);
         print_time(b, sizeof b, r.last_ns);
-        fprintf(
-            out,
-            "sweep: %zu indicators over %llu day files (%s sessions, %s values read) in %.2f s: "
-            "%s findings (%llu new) in %s sessions by %llu indicators; first seen %s, last "
-            "seen %s\n",
-            ioc_matcher_count(m, -1), (unsigned long long)r.days,
-            cli_thousands(r.sessions_scanned, n1, sizeof n1),
-            cli_thousands(r.values_scanned, n4, sizeof n4), secs,
-            cli_thousands(r.findings, n2, sizeof n2), (unsigned long long)r.findings_new,
-            cli_thousands(r.sessions, n3, sizeof n3), (unsigned long long)r.indicators, a, b);
+        fprintf(out,
+                "sweep: %zu indicators over %llu day files (%s session entries, %s values read) "
+                "in %.2f s: %s findings (%llu new) in %s sessions by %llu indicators; first seen "
+                "%s, last seen %s\n",
+                ioc_matcher_count(m, -1), (unsigned long long)r.days,
+                cli_thousands(r.sessions_scanned, n1, sizeof n1),
+                cli_thousands(r.values_scanned, n4, sizeof n4), secs,
+                cli_thousands(r.findings, n2, sizeof n2), (unsigned long long)r.findings_new,
+                cli_thousands(r.sessions, n3, sizeof n3), (unsigned long long)r.indicators, a, b);
     }
     ioc_matcher_free(m);
     return rc;
@@ -506,7 +505,14 @@ static int ioc_match(const struct ioc_opts *o)
         iocdb_close(db);
         return EXIT_INTERNAL;
     }
-    if (st && !o->no_sweep) {
+    char msg[512];
+    struct ioc_prune_result pr;
+    if (st && ioc_prune(db, st, &pr, msg, sizeof msg)) {
+        /* retention cut sessions that findings still name (a prune stopped half way) */
+        cli_err("IOC findings: %s", msg);
+        code = EXIT_INTERNAL;
+    }
+    if (code == EXIT_OK && st && !o->no_sweep) {
         struct iocdb_filter f = {.type = -1, .source = o->source};
         /* the summary goes to stderr with --json, so that stdout stays pure JSON Lines */
         if (run_sweep(o->json ? stderr : stdout, st, db, &f, lo, hi))

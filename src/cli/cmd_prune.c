@@ -4,12 +4,14 @@
  * Retention for a store filled by ingest (capture applies the same policy as it
  * runs): the oldest packet segments and the sessions of the same time range are
  * deleted together until the store fits (store_prune, docs/store.md).  Ages count
- * back from the newest stored packet, or from now with --clock.
+ * back from the newest stored packet, or from now with --clock.  IOC findings that
+ * name deleted sessions go with them (ioc_prune_store).
  */
 #include "cli/cli.h"
 
 #include "core/err.h"
 #include "core/ktime.h"
+#include "ioc/match.h"
 #include "store/store.h"
 
 #include <getopt.h>
@@ -143,20 +145,33 @@ int cmd_prune(int argc, char **argv)
         store_close(st);
         return EXIT_INTERNAL;
     }
+    /* the findings of the sessions that went (also those of an earlier prune cut short) */
+    struct ioc_prune_result ip;
+    if ((rc = ioc_prune_store(dir, st, &ip, msg, sizeof msg))) {
+        cli_err("prune: IOC findings: %s", msg);
+        store_close(st);
+        return EXIT_INTERNAL;
+    }
     if (json) {
         char t[48] = "";
         if (p.cut_ns)
             ktime_format(p.cut_ns, t, sizeof t);
         printf("{\"cut\":\"%s\",\"segments\":%llu,\"segment_bytes\":%llu,\"days\":%llu,"
                "\"sessions\":%llu,\"metadata_bytes\":%llu,\"bytes_before\":%llu,"
-               "\"bytes_after\":%llu,\"pinned_bytes\":%llu,\"within_budget\":%s}\n",
+               "\"bytes_after\":%llu,\"pinned_bytes\":%llu,\"within_budget\":%s,"
+               "\"ioc_findings_removed\":%llu,\"ioc_findings_moved\":%llu}\n",
                t, (unsigned long long)p.segments, (unsigned long long)p.segment_bytes,
                (unsigned long long)p.days, (unsigned long long)p.sessions,
                (unsigned long long)p.meta_bytes, (unsigned long long)p.bytes_before,
                (unsigned long long)p.bytes_after, (unsigned long long)p.pinned_bytes,
-               p.within_budget ? "true" : "false");
+               p.within_budget ? "true" : "false", (unsigned long long)ip.removed,
+               (unsigned long long)ip.moved);
     } else {
         report(&p, &r);
+        if (ip.removed || ip.moved)
+            printf("IOC findings: %llu removed with their sessions, %llu moved to a piece still "
+                   "stored\n",
+                   (unsigned long long)ip.removed, (unsigned long long)ip.moved);
     }
     store_close(st);
     return EXIT_OK;

@@ -92,6 +92,12 @@ static void query_usage(FILE *f)
           "                     [--limit N] [--sort time|-time|bytes|packets|duration] 'EXPR'\n"
           "       konseki query --fields\n"
           "  EXPR: ip.dst == 10.1.0.0/16 && port.dst == [445, 3389] && !(proto == udp)\n"
+          "  IOC sets (active indicators of STORE/ioc.db): $ioc:TYPE, $ioc:TYPE@SOURCE, and\n"
+          "        $ioc:@SOURCE (every type that fits the field), e.g. ip.dst == $ioc:ipv4,\n"
+          "        ip == $ioc:cidr@feodo, dns.query == $ioc:domain (itself and subdomains),\n"
+          "        tls.sni == $ioc:domain, tls.ja3 == $ioc:ja3, file.sha256 == $ioc:sha256;\n"
+          "        TYPE: ip ipv4 ipv6 cidr domain ua ja3 ja3s ja4 cert-sha1 cert-sha256 md5\n"
+          "        sha1 sha256\n"
           "  T: 7d, 3h, 30m (ago), 2024-01-15T10:00:00Z, 2024-01-15, epoch seconds\n",
           f);
 }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t v4prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -34,4 +35,27 @@ void addr_format(int ipver, const uint8_t *a, char *dst, size_t n)
     uint8_t t[16];
     addr_to16(ipver, a, t);
     addr_format16(t, dst, n);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+    int c = memcmp(a, b, 16);
+    return c ? c : memcmp((const uint8_t *)a + 16, (const uint8_t *)b + 16, 16);
+}
+
+size_t addr_ranges_merge(uint8_t *ranges, size_t n)
+{
+    if (n)
+        qsort(ranges, n, 32, range_cmp);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *cur = ranges + 32 * i, *last = ranges + 32 * (out ? out - 1 : 0);
+        if (out && memcmp(cur, last + 16, 16) <= 0) {
+            if (memcmp(cur + 16, last + 16, 16) > 0)
+                memcpy(last + 16, cur + 16, 16);
+            continue;
+        }
+        memmove(ranges + 32 * out++, cur, 32);
+    }
+    return out;
 }

@@ -14,5 +14,10 @@ int addr_is_v4mapped(const uint8_t a[16]);
 void addr_format16(const uint8_t a[16], char *dst, size_t n);
 /* Text form of a decoded address (ipver 4 or 6). */
 void addr_format(int ipver, const uint8_t *a, char *dst, size_t n);
+/*
+ * n ranges of stored addresses, each 32 bytes (lo[16] then hi[16], inclusive), sorted by lo
+ * and merged where they overlap or nest, in place: the number of disjoint ranges left.
+ */
+size_t addr_ranges_merge(uint8_t *ranges, size_t n);
 
 #endif

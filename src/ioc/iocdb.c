@@ -19,7 +19,7 @@
 
 struct iocdb {
     sqlite3 *db;
-    sqlite3_stmt *find, *ins, *upd, *ins_src, *put, *seen;
+    sqlite3_stmt *find, *ins, *upd, *ins_src, *put, *seen; /* seen: a finding's first insert */
     char err[512];
 };
 
@@ -341,48 +341,112 @@ int iocdb_remove(struct iocdb *db, const struct iocdb_filter *f, uint64_t *remov
     "(" CHAIN("excluded.field") " < " CHAIN("field") " OR (" CHAIN("excluded.field") " = " CHAIN(  \
         "field") " AND excluded.field < field))"
 
+static void bind_finding(sqlite3_stmt *s, const struct iocdb_finding *f, int64_t now_ns)
+{
+    sqlite3_bind_int64(s, 1, f->ioc);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)f->session);
+    sqlite3_bind_int64(s, 3, f->piece);
+    sqlite3_bind_int(s, 4, f->day);
+    sqlite3_bind_text(s, 5, f->field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, f->observed, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, f->first_ns);
+    sqlite3_bind_int64(s, 8, f->last_ns);
+    sqlite3_bind_int64(s, 9, now_ns);
+}
+
 int iocdb_finding_put(struct iocdb *db, const struct iocdb_finding *f, int64_t now_ns, int *is_new)
 {
     /*
      * One row per (ioc, session): the earliest sighting gives piece and day, the span grows,
      * and of several places the better one (BETTER, then the smaller observed value) is kept, so
-     * the row does not depend on the order matches arrive in (sweep and live agree).
+     * the row does not depend on the order matches arrive in (sweep and live agree).  A new pair
+     * is one plain insert; only a pair already there takes the merging upsert.
      */
-    int rc = prep(db, &db->put,
+    int rc = prep(db, &db->seen,
                   "INSERT INTO findings(ioc, session, piece, day, field, observed, first_ns,"
                   " last_ns, found_ns, seen_ns) VALUES (?,?,?,?,?,?,?,?,?9,?9)"
-                  " ON CONFLICT(ioc, session) DO UPDATE SET"
-                  " piece = CASE WHEN excluded.first_ns < first_ns OR (excluded.first_ns ="
-                  "   first_ns AND excluded.piece < piece) THEN excluded.piece ELSE piece END,"
-                  " day = CASE WHEN excluded.first_ns < first_ns THEN excluded.day ELSE day END,"
-                  " field = CASE WHEN " BETTER " THEN excluded.field ELSE field END,"
-                  " observed = CASE WHEN " BETTER " OR (excluded.field = field AND"
-                  "   excluded.observed < observed) THEN excluded.observed ELSE observed END,"
-                  " first_ns = min(first_ns, excluded.first_ns),"
-                  " last_ns = max(last_ns, excluded.last_ns), seen_ns = excluded.seen_ns");
+                  " ON CONFLICT(ioc, session) DO NOTHING");
     if (rc)
         return rc;
-    if (is_new) {
-        if ((rc = prep(db, &db->seen, "SELECT 1 FROM findings WHERE ioc = ? AND session = ?")))
-            return rc;
-        sqlite3_bind_int64(db->seen, 1, f->ioc);
-        sqlite3_bind_int64(db->seen, 2, (sqlite3_int64)f->session);
-        int st = sqlite3_step(db->seen);
-        if (st != SQLITE_ROW && st != SQLITE_DONE)
-            return sql_err(db, "find finding");
-        *is_new = st == SQLITE_DONE;
-        sqlite3_reset(db->seen);
-    }
-    sqlite3_bind_int64(db->put, 1, f->ioc);
-    sqlite3_bind_int64(db->put, 2, (sqlite3_int64)f->session);
-    sqlite3_bind_int64(db->put, 3, f->piece);
-    sqlite3_bind_int(db->put, 4, f->day);
-    sqlite3_bind_text(db->put, 5, f->field, -1, SQLITE_STATIC);
-    sqlite3_bind_text(db->put, 6, f->observed, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(db->put, 7, f->first_ns);
-    sqlite3_bind_int64(db->put, 8, f->last_ns);
-    sqlite3_bind_int64(db->put, 9, now_ns);
+    bind_finding(db->seen, f, now_ns);
+    if (sqlite3_step(db->seen) != SQLITE_DONE)
+        return sql_err(db, "record finding");
+    int fresh = sqlite3_changes(db->db) > 0;
+    if (is_new)
+        *is_new = fresh;
+    if (fresh)
+        return 0;
+    rc = prep(db, &db->put,
+              "INSERT INTO findings(ioc, session, piece, day, field, observed, first_ns,"
+              " last_ns, found_ns, seen_ns) VALUES (?,?,?,?,?,?,?,?,?9,?9)"
+              " ON CONFLICT(ioc, session) DO UPDATE SET"
+              " piece = CASE WHEN excluded.first_ns < first_ns OR (excluded.first_ns ="
+              "   first_ns AND excluded.piece < piece) THEN excluded.piece ELSE piece END,"
+              " day = CASE WHEN excluded.first_ns < first_ns THEN excluded.day ELSE day END,"
+              " field = CASE WHEN " BETTER " THEN excluded.field ELSE field END,"
+              " observed = CASE WHEN " BETTER " OR (excluded.field = field AND"
+              "   excluded.observed < observed) THEN excluded.observed ELSE observed END,"
+              " first_ns = min(first_ns, excluded.first_ns),"
+              " last_ns = max(last_ns, excluded.last_ns), seen_ns = excluded.seen_ns");
+    if (rc)
+        return rc;
+    bind_finding(db->put, f, now_ns);
     return sqlite3_step(db->put) == SQLITE_DONE ? 0 : sql_err(db, "record finding");
+}
+
+int iocdb_findings_drop_before(struct iocdb *db, int64_t cut_ns, uint64_t *n)
+{
+    sqlite3_stmt *s;
+    *n = 0;
+    if (sqlite3_prepare_v2(db->db, "DELETE FROM findings WHERE first_ns < ?1 AND last_ns < ?1", -1,
+                           &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, cut_ns);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : sql_err(db, "prune findings");
+    if (!rc)
+        *n = (uint64_t)sqlite3_changes(db->db);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int iocdb_findings_spanning(struct iocdb *db, int64_t cut_ns, iocdb_span_fn cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT ioc, session, last_ns FROM findings WHERE first_ns < ?"
+                           " ORDER BY session, ioc",
+                           -1, &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, cut_ns);
+    int step, rc = 0;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = cb(ctx, sqlite3_column_int64(s, 0), (uint64_t)sqlite3_column_int64(s, 1),
+                sqlite3_column_int64(s, 2));
+    if (!rc && step != SQLITE_DONE)
+        rc = sql_err(db, "prune findings");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int iocdb_finding_move(struct iocdb *db, int64_t ioc, uint64_t session, int64_t piece, int day,
+                       int64_t first_ns)
+{
+    sqlite3_stmt *s;
+    const char *sql = piece < 0 ? "DELETE FROM findings WHERE ioc = ?1 AND session = ?2"
+                                : "UPDATE findings SET piece = ?3, day = ?4, first_ns = ?5"
+                                  " WHERE ioc = ?1 AND session = ?2";
+    if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return sql_err(db, "prune findings");
+    sqlite3_bind_int64(s, 1, ioc);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)session);
+    if (piece >= 0) {
+        sqlite3_bind_int64(s, 3, piece);
+        sqlite3_bind_int(s, 4, day);
+        sqlite3_bind_int64(s, 5, first_ns);
+    }
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : sql_err(db, "prune findings");
+    sqlite3_finalize(s);
+    return rc;
 }
 
 int iocdb_hits_each(struct iocdb *db, const struct iocdb_hit_filter *f, iocdb_hit_fn cb, void *ctx)

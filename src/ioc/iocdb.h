@@ -9,8 +9,8 @@
  *                session field), the observed value, first/last time seen in that session
  *
  * A file of its own rather than tables in catalog.db: it is written by `ioc import` / `ioc match`
- * while an ingest may hold the catalog, and by ingest and capture right after their checkpoints;
- * retention does not touch it (findings are evidence and outlive the sessions they name).
+ * while an ingest may hold the catalog, and by ingest and capture right after their checkpoints.
+ * Retention cuts the findings with the sessions they name (ioc_prune, ioc/match.h).
  */
 #ifndef KONSEKI_IOC_IOCDB_H
 #define KONSEKI_IOC_IOCDB_H
@@ -83,6 +83,18 @@ struct iocdb_finding {
  * found_ns when new, and its seen_ns (last confirmed) always.
  */
 int iocdb_finding_put(struct iocdb *db, const struct iocdb_finding *f, int64_t now_ns, int *is_new);
+
+/*
+ * Retention (ioc_prune): findings whose whole span [first_ns, last_ns] lies before cut_ns name
+ * only deleted pieces and are deleted (*n of them).
+ */
+int iocdb_findings_drop_before(struct iocdb *db, int64_t cut_ns, uint64_t *n);
+/* Each finding that starts before cut_ns (after the drop: those spanning it), by session. */
+typedef int (*iocdb_span_fn)(void *ctx, int64_t ioc, uint64_t session, int64_t last_ns);
+int iocdb_findings_spanning(struct iocdb *db, int64_t cut_ns, iocdb_span_fn cb, void *ctx);
+/* Delete one finding, or make it start at a piece that is still stored (piece < 0: delete). */
+int iocdb_finding_move(struct iocdb *db, int64_t ioc, uint64_t session, int64_t piece, int day,
+                       int64_t first_ns);
 
 /* What the sweep or live run stamped seen_ns (now_ns of its finding_put calls) confirmed. */
 struct iocdb_summary {

@@ -10,6 +10,7 @@
  */
 #include "ioc/match.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "ioc/iocdb.h"
 
@@ -398,7 +399,13 @@ static int match_exact(const struct ioc_matcher *m, int type, const char *field,
     return s ? cb(ctx, s->ioc, s->until, field, v) : 0;
 }
 
-enum mkind { MK_NAME, MK_NAME_LAST, MK_ADDR, MK_EXACT, MK_EXACT_CASE, MK_SERIAL };
+/*
+ * MK_HEX: a digest konseki itself writes as lowercase hex (JA3/JA3S, certificate and file
+ * hashes), so a stored value equals the canonical indicator byte for byte and a sweep may look
+ * the indicators up instead of reading every value (ioc_match_path_scan).  MK_EXACT is
+ * compared lowercased too, but its stored form may have capitals (JA4's ALPN characters).
+ */
+enum mkind { MK_NAME, MK_NAME_LAST, MK_ADDR, MK_HEX, MK_EXACT, MK_EXACT_CASE, MK_SERIAL };
 
 static const struct match_path {
     const char *path;
@@ -413,17 +420,17 @@ static const struct match_path {
     {"tls.server.x509.alternative_names", MK_NAME, IOC_DOMAIN},
     {"url.domain", MK_NAME, IOC_DOMAIN},
     {"user_agent.original", MK_EXACT_CASE, IOC_UA},
-    {"tls.client.ja3", MK_EXACT, IOC_JA3},
-    {"tls.server.ja3s", MK_EXACT, IOC_JA3S},
+    {"tls.client.ja3", MK_HEX, IOC_JA3},
+    {"tls.server.ja3s", MK_HEX, IOC_JA3S},
     {"tls.client.ja4", MK_EXACT, IOC_JA4},
-    {"tls.server.hash.sha1", MK_EXACT, IOC_CERT_SHA1},
-    {"tls.server.hash.sha256", MK_EXACT, IOC_CERT_SHA256},
-    {"tls.server.chain.sha1", MK_EXACT, IOC_CERT_SHA1},
-    {"tls.server.chain.sha256", MK_EXACT, IOC_CERT_SHA256},
+    {"tls.server.hash.sha1", MK_HEX, IOC_CERT_SHA1},
+    {"tls.server.hash.sha256", MK_HEX, IOC_CERT_SHA256},
+    {"tls.server.chain.sha1", MK_HEX, IOC_CERT_SHA1},
+    {"tls.server.chain.sha256", MK_HEX, IOC_CERT_SHA256},
     {"tls.server.x509.serial_number", MK_SERIAL, IOC_CERT_SERIAL},
-    {"file.hash.md5", MK_EXACT, IOC_MD5},
-    {"file.hash.sha1", MK_EXACT, IOC_SHA1},
-    {"file.hash.sha256", MK_EXACT, IOC_SHA256},
+    {"file.hash.md5", MK_HEX, IOC_MD5},
+    {"file.hash.sha1", MK_HEX, IOC_SHA1},
+    {"file.hash.sha256", MK_HEX, IOC_SHA256},
 };
 #define NPATHS (sizeof match_paths / sizeof match_paths[0])
 
@@ -472,6 +479,7 @@ int ioc_match_value(const struct ioc_matcher *m, const char *path, const char *v
             return 0;
         return ioc_match_addr(m, a, p->path, cb, ctx);
     }
+    case MK_HEX:
     case MK_EXACT:
         return match_exact(m, p->type, p->path, value, 1, cb, ctx);
     case MK_EXACT_CASE:
@@ -533,4 +541,91 @@ int ioc_match_url(const struct ioc_matcher *m, const char *host, int port, const
         memcpy(url + n, target, rest + 1);
     }
     return match_exact(m, IOC_URL, "url.original", url, 0, cb, ctx);
+}
+
+/* ---- what a sweep reads -------------------------------------------------------------------- */
+
+int ioc_match_path_scan(const struct ioc_matcher *m, const char *path, int *type)
+{
+    *type = -1;
+    if (!strcmp(path, "url.original")) {
+        *type = IOC_URL;
+        return m->by_type[IOC_URL] ? IOC_SCAN_ROWS : IOC_SCAN_NONE;
+    }
+    const struct match_path *p = find_path(path);
+    if (!p)
+        return IOC_SCAN_NONE;
+    *type = p->type;
+    if (p->kind == MK_ADDR)
+        return m->by_type[IOC_IP] || m->by_type[IOC_CIDR] ? IOC_SCAN_DISTINCT : IOC_SCAN_NONE;
+    if (!m->by_type[p->type])
+        return IOC_SCAN_NONE;
+    return p->kind == MK_HEX || p->kind == MK_EXACT_CASE ? IOC_SCAN_KEYS : IOC_SCAN_DISTINCT;
+}
+
+/* SQLite's BINARY order of text and blobs: the bytes, then the length. */
+int ioc_key_cmp(const void *a, size_t na, const void *b, size_t nb)
+{
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const struct ioc_key *x = a, *y = b;
+    return ioc_key_cmp(x->p, x->len, y->p, y->len);
+}
+
+int ioc_matcher_keys(const struct ioc_matcher *m, int type, struct ioc_key **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (type < 0 || type >= IOC__COUNT || type == IOC_IP || type == IOC_CIDR || !m->by_type[type])
+        return 0;
+    struct ioc_key *k = malloc(m->by_type[type] * sizeof *k);
+    if (!k)
+        return KS_ENOMEM;
+    size_t c = 0;
+    for (size_t i = 0; i < m->cap && c < m->by_type[type]; i++) {
+        const struct slot *s = &m->slots[i];
+        if (s->off && m->pool[s->off] == (uint8_t)type)
+            k[c++] = (struct ioc_key){m->pool + s->off + 1, s->len - 1};
+    }
+    qsort(k, c, sizeof *k, cmp_key);
+    *out = k;
+    *n = c;
+    return 0;
+}
+
+int ioc_matcher_ranges(const struct ioc_matcher *m, uint8_t **out, size_t *n)
+{
+    size_t want = m->by_type[IOC_IP] + m->by_type[IOC_CIDR], c = 0;
+    *out = NULL;
+    *n = 0;
+    if (!want)
+        return 0;
+    uint8_t *r = malloc(want * 32);
+    if (!r)
+        return KS_ENOMEM;
+    for (size_t i = 0; i < m->cap && c < want; i++) {
+        const struct slot *s = &m->slots[i];
+        const uint8_t *key = m->pool + s->off;
+        if (!s->off || (key[0] != IOC_IP && key[0] != IOC_CIDR))
+            continue;
+        uint8_t *lo = r + 32 * c, *hi = lo + 16;
+        int plen = key[0] == IOC_IP ? 128 : key[1];
+        memcpy(lo, key[0] == IOC_IP ? key + 1 : key + 2, 16);
+        memcpy(hi, lo, 16);
+        for (int b = 0; b < 16; b++) {
+            int bits = plen - 8 * b;
+            if (bits < 8)
+                hi[b] |= bits <= 0 ? 0xff : (uint8_t)(0xff >> bits);
+        }
+        c++;
+    }
+    /* sorted by lo, nested and overlapping ranges merged: disjoint, in order */
+    size_t o = addr_ranges_merge(r, c);
+    *out = r;
+    *n = o;
+    return 0;
 }

@@ -63,10 +63,46 @@ int ioc_match_url(const struct ioc_matcher *m, const char *host, int port, const
 /* Record paths an indicator can appear under (for a sweep), NULL-terminated. */
 const char *const *ioc_match_paths(void);
 
+/*
+ * How a sweep reads the stored values of a record path (*type: the indicator type that path
+ * holds, -1 for none):
+ *   IOC_SCAN_NONE      no loaded indicator can match a value there: skip the path
+ *   IOC_SCAN_KEYS      values match an indicator byte for byte (hex digests konseki writes in
+ *                      lowercase, user agents): only the values equal to a key of *type
+ *                      (ioc_matcher_keys) need reading
+ *   IOC_SCAN_DISTINCT  each distinct value needs a lookup (names by label suffix, addresses
+ *                      against networks, values compared case-insensitively)
+ *   IOC_SCAN_ROWS      every row (URLs: built from each session's host and port)
+ * Whatever it says, ioc_match_value on the values read gives the findings.
+ */
+enum { IOC_SCAN_NONE, IOC_SCAN_KEYS, IOC_SCAN_DISTINCT, IOC_SCAN_ROWS };
+int ioc_match_path_scan(const struct ioc_matcher *m, const char *path, int *type);
+
+/* A loaded value (bytes inside the matcher: valid while it is unchanged). */
+struct ioc_key {
+    const uint8_t *p;
+    size_t len;
+};
+/* SQLite's BINARY order of text and blobs (bytes, then length): <0, 0, >0. */
+int ioc_key_cmp(const void *a, size_t na, const void *b, size_t nb);
+/*
+ * The loaded values of a text type (not ip/cidr) in that order: *out malloc'd (the caller
+ * frees it), NULL when none.  0 or KS_ENOMEM.
+ */
+int ioc_matcher_keys(const struct ioc_matcher *m, int type, struct ioc_key **out, size_t *n);
+/*
+ * Every loaded address and network as sorted, disjoint 16-byte ranges (nested and overlapping
+ * ones merged): *out malloc'd, n x (lo[16], hi[16]).  An address inside one may match several
+ * indicators: ioc_match_addr says which.  0 or KS_ENOMEM.
+ */
+int ioc_matcher_ranges(const struct ioc_matcher *m, uint8_t **out, size_t *n);
+
 /* ---- sweeping stored history ---------------------------------------------------------------- */
 
 struct ioc_sweep_result {
-    uint64_t days, sessions_scanned, values_scanned; /* work done */
+    uint64_t days, sessions_scanned, values_scanned; /* work done: session index entries (rows
+                                                        where a day has no indexes) and
+                                                        record values read */
     uint64_t findings, findings_new;                 /* (indicator, session) pairs */
     uint64_t sessions;                               /* distinct sessions with a finding */
     uint64_t indicators;                             /* distinct indicators that matched */
@@ -82,6 +118,23 @@ struct ioc_sweep_result {
 int ioc_sweep(const struct ioc_matcher *m, struct store *st, struct iocdb *db, int64_t since_ns,
               int64_t until_ns, int64_t now_ns, struct ioc_sweep_result *out, char *msg,
               size_t msglen);
+
+/* ---- retention (ioc/prune.c) ----------------------------------------------------------------- */
+
+struct ioc_prune_result {
+    uint64_t removed; /* findings deleted: none of the pieces they name is stored any more */
+    uint64_t moved;   /* findings of sessions the cut runs through, now at a piece still stored */
+};
+/*
+ * Cut db's findings with the store's retention (store_retention_cut): those naming only pieces
+ * the cut deleted go, those of a session the cut runs through start at its earliest piece still
+ * stored (prune.c).  Idempotent; one transaction.  0 or a negative KS_* error with msg.
+ */
+int ioc_prune(struct iocdb *db, struct store *st, struct ioc_prune_result *out, char *msg,
+              size_t msglen);
+/* The same for STORE/ioc.db (opened and closed here); nothing to do without one. */
+int ioc_prune_store(const char *store_dir, struct store *st, struct ioc_prune_result *out,
+                    char *msg, size_t msglen);
 
 /* ---- matching new traffic as it is stored ---------------------------------------------------- */
 

@@ -408,11 +408,57 @@ int qfield_suggest(const char *name, char *dst, size_t n)
     return 1;
 }
 
+/*
+ * Record paths that hold indicators, and how (ioc/match.c matches the same paths the same way;
+ * URLs, certificate serials and e-mail addresses need its normalisation and are left to it).
+ */
+static const struct {
+    const char *path;
+    enum qioc_style style;
+    const char *type;
+} ioc_paths[] = {
+    {"dns.question.name", QI_NAME, "domain"},
+    {"dns.answers.data", QI_NAME_LAST, "domain"},
+    {"dns.resolved_ip", QI_ADDRTEXT, "ip"},
+    {"tls.client.server_name", QI_NAME, "domain"},
+    {"tls.server.x509.subject.common_name", QI_NAME, "domain"},
+    {"tls.server.x509.alternative_names", QI_NAME, "domain"},
+    {"url.domain", QI_NAME, "domain"},
+    {"user_agent.original", QI_EXACT, "ua"},
+    {"tls.client.ja3", QI_EXACT, "ja3"},
+    {"tls.server.ja3s", QI_EXACT, "ja3s"},
+    {"tls.client.ja4", QI_LOWER, "ja4"},
+    {"tls.server.hash.sha1", QI_EXACT, "cert-sha1"},
+    {"tls.server.hash.sha256", QI_EXACT, "cert-sha256"},
+    {"tls.server.chain.sha1", QI_EXACT, "cert-sha1"},
+    {"tls.server.chain.sha256", QI_EXACT, "cert-sha256"},
+    {"file.hash.md5", QI_EXACT, "md5"},
+    {"file.hash.sha1", QI_EXACT, "sha1"},
+    {"file.hash.sha256", QI_EXACT, "sha256"},
+};
+
+enum qioc_style qfield_ioc(const struct qfield *f, const char **type)
+{
+    *type = NULL;
+    if (f->kind == QF_IP && !f->path && !f->sub) {
+        *type = "ip";
+        return QI_ENDPOINT;
+    }
+    for (size_t i = 0; f->path && i < sizeof ioc_paths / sizeof ioc_paths[0]; i++) {
+        if (strcmp(f->path, ioc_paths[i].path) == 0) {
+            *type = ioc_paths[i].type;
+            return ioc_paths[i].style;
+        }
+    }
+    return QI_NONE;
+}
+
 const char *query_ioc_schema(void)
 {
-    /* what the IOC fields read (ioc/iocdb.c has the full tables), for a store without one */
+    /* what the IOC fields and sets read (ioc/iocdb.c has the full tables), for a store without
+       one */
     return "CREATE TEMP TABLE indicators(id INTEGER PRIMARY KEY, type TEXT, value TEXT,"
-           " lo BLOB, hi BLOB);"
+           " valid_until_ns INTEGER, lo BLOB, hi BLOB);"
            "CREATE TEMP TABLE ioc_sources(ioc INTEGER, source TEXT);"
            "CREATE TEMP TABLE findings(ioc INTEGER, session INTEGER, field TEXT, observed TEXT);";
 }

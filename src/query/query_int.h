@@ -105,6 +105,22 @@ int qfield_suggest(const char *name, char *dst, size_t n);
 /* "ip", "port" … as in query_fields(). */
 const char *qfield_type(const struct qfield *f);
 
+/*
+ * How a field compares with a named IOC set ($ioc:TYPE, values.c): which indicators it can hold
+ * and how they match (the paths and rules of ioc/match.c, whose sweep fills the findings).
+ */
+enum qioc_style {
+    QI_NONE,      /* no indicator lives here: a set is an error */
+    QI_ENDPOINT,  /* a session address column (16-byte blob): ip and cidr indicators */
+    QI_ADDRTEXT,  /* a record path holding addresses as text (dns.resolved_ip): ip and cidr */
+    QI_NAME,      /* a record path holding names: domain indicators, themselves and subdomains */
+    QI_NAME_LAST, /* the same, on the last word of the value (DNS MX/SRV answer data) */
+    QI_EXACT,     /* a record path whose values equal an indicator byte for byte (hashes, UA) */
+    QI_LOWER      /* the same after lowercasing (JA4: its ALPN characters keep their case) */
+};
+/* The style of f and, for QI_EXACT / QI_LOWER, the indicator type it holds ("md5" …). */
+enum qioc_style qfield_ioc(const struct qfield *f, const char **type);
+
 /* ---- values.c --------------------------------------------------------------------------- */
 
 enum qop { QOP_EQ, QOP_NE, QOP_LT, QOP_LE, QOP_GT, QOP_GE };
@@ -118,12 +134,14 @@ enum qvkind {
     QV_REGEX,     /* s, a PCRE2 pattern, validated */
     QV_FLAGS_ANY, /* i: some bit of the mask is set */
     QV_FLAGS_ALL, /* i: every bit of the mask is set (i == 0: no flag at all) */
-    QV_EXISTS
+    QV_EXISTS,
+    QV_IOCSET /* $ioc:TYPE[@SOURCE]: i = its type (qset_type_get), s = its source (NULL: any),
+                 i2 = the query's `now` (active indicators: no end, or a later one) */
 };
 
 struct qval {
     enum qvkind kind;
-    int64_t i;
+    int64_t i, i2;
     uint8_t lo[16], hi[16];
     char *s; /* malloc'd, owned by the plan */
 };
@@ -140,6 +158,14 @@ struct qvals {
 int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list, const struct qtok *t,
                int64_t now, struct qvals *vals, struct query_error *err);
 void qvals_release(struct qvals *vals);
+
+/* An IOC set's type: what follows $ioc: and the indicators.type it selects (values.c). */
+struct qset_type {
+    const char *name;   /* ip ipv4 ipv6 cidr domain ja3 … */
+    const char *stored; /* indicators.type: ip cidr domain ja3 … */
+    int family;         /* 4 or 6: only addresses of that family; 0: any */
+};
+const struct qset_type *qset_type_get(int64_t i);
 /* The one way patterns are compiled (parse-time check and konseki_regexp alike); NULL on error. */
 pcre2_code *qre_compile(const char *pattern, size_t len, int *errcode, PCRE2_SIZE *erroff);
 /* Fill err (col, printf-style one-line message); returns KS_EINVAL. */

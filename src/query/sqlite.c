@@ -31,8 +31,10 @@
  */
 #include "query/query_int.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 
+#include <arpa/inet.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,88 @@ static const char *const op_sql[] = {
     [QOP_LE] = " <= ", [QOP_GT] = " > ",  [QOP_GE] = " >= ",
 };
 
+/* ---- IOC sets ------------------------------------------------------------------------------- */
+
+/* IPv4-mapped addresses (::ffff:0:0/96), as the store and ioc.db keep IPv4 */
+#define V4_RANGE "x'00000000000000000000ffff00000000' AND x'00000000000000000000ffffffffffff'"
+
+/* The set's indicators `i`: its type, family, active now, from its source. */
+static void set_cond(struct emitter *e, const struct qval *v)
+{
+    const struct qset_type *t = qset_type_get(v->i);
+    put(e, "i.type = '");
+    put(e, t->stored); /* fixed text from values.c's table */
+    put(e, "'");
+    if (t->family)
+        put(e, t->family == 4 ? " AND i.lo BETWEEN " V4_RANGE : " AND i.lo NOT BETWEEN " V4_RANGE);
+    put(e, " AND (i.valid_until_ns = 0 OR i.valid_until_ns > ");
+    param(e, QP_INT, v->i2, NULL, 0);
+    put(e, ")");
+    if (v->s) {
+        put(e, " AND i.id IN (SELECT ioc FROM ioc_sources WHERE source = ");
+        param(e, QP_TEXT, 0, v->s, strlen(v->s));
+        put(e, ")");
+    }
+}
+
+/*
+ * `col` against an IOC set ($ioc:…), over the IOC store's tables (query.h): exact values as
+ * `col IN (SELECT …)`, which SQLite answers with one index lookup per indicator; networks on a
+ * session address as one index range each (a join from the indicators), and on text addresses
+ * as one range set (konseki_rangeset, built once per statement) searched per row; names by walking
+ * each distinct stored name's label suffixes (a.b.evil.com: itself, b.evil.com, evil.com, com)
+ * into the indicators' (type, value) index, so a domain matches itself and its subdomains and
+ * never a longer label, in time that follows the stored names, not names x indicators.
+ */
+static void emit_set(struct emitter *e, const struct qnode *n, const char *col,
+                     const struct qval *v)
+{
+    const char *held;
+    enum qioc_style style = qfield_ioc(n->f, &held);
+    int net = strcmp(qset_type_get(v->i)->stored, "cidr") == 0;
+    if (net && style == QI_ENDPOINT) {
+        /* each network a range of the column's index: SQLite starts from the indicators */
+        put(e, "id IN (SELECT s2.id FROM indicators i JOIN sessions s2 ON s2.");
+        put(e, col);
+        put(e, " BETWEEN i.lo AND i.hi WHERE ");
+        set_cond(e, v);
+        put(e, ")");
+        return;
+    }
+    if (net) {
+        put(e, "konseki_inranges((SELECT konseki_rangeset(i.lo, i.hi) FROM indicators i WHERE ");
+        set_cond(e, v);
+        put(e, style == QI_ADDRTEXT ? "), konseki_ip16(" : "), ");
+        put(e, col);
+        put(e, style == QI_ADDRTEXT ? "))" : ")");
+        return;
+    }
+    if (style == QI_NAME || style == QI_NAME_LAST) {
+        put(e, col);
+        put(e,
+            style == QI_NAME_LAST
+                ? " IN (WITH RECURSIVE suf(v, s) AS (SELECT DISTINCT value, konseki_name(value, 1)"
+                : " IN (WITH RECURSIVE suf(v, s) AS (SELECT DISTINCT value, konseki_name(value, "
+                  "0)");
+        put(e, " FROM fields WHERE pid = (SELECT pid FROM paths WHERE path = '");
+        put(e, n->f->path); /* fixed text from fields.c */
+        put(e, "') UNION ALL SELECT v, substr(s, instr(s, '.') + 1) FROM suf"
+               " WHERE instr(s, '.') > 0)"
+               " SELECT suf.v FROM suf JOIN indicators i ON i.value = suf.s WHERE ");
+        set_cond(e, v);
+        put(e, ")");
+        return;
+    }
+    if (style == QI_LOWER)
+        put(e, "lower(");
+    put(e, col);
+    put(e, style == QI_LOWER ? ")" : "");
+    put(e, style == QI_ENDPOINT ? " IN (SELECT i.lo FROM indicators i WHERE "
+                                : " IN (SELECT i.value FROM indicators i WHERE ");
+    set_cond(e, v);
+    put(e, ")");
+}
+
 static void emit_atom(struct emitter *e, const struct qnode *n, const struct atom *a)
 {
     const struct qval *v = a->v;
@@ -267,6 +351,8 @@ static void emit_atom(struct emitter *e, const struct qnode *n, const struct ato
         put(e, ", ");
         put(e, a->col);
         put(e, ")");
+    } else if (v->kind == QV_IOCSET) {
+        emit_set(e, n, a->col, v);
     } else if (v->kind == QV_FLAGS_ANY) {
         put(e, "(");
         put(e, a->col);
@@ -407,11 +493,6 @@ static int by_cost_desc(const void *a, const void *b)
     return x->order - y->order; /* stable: keep the query's order otherwise */
 }
 
-static int by_lo(const void *a, const void *b)
-{
-    return memcmp(a, b, 16);
-}
-
 /*
  * Many CIDRs: one sorted array of disjoint [lo, hi] (overlaps merged) for konseki_inranges(),
  * a binary search per row.  As a long OR of BETWEENs, SQLite 3.40 drops its multi-index plan
@@ -430,20 +511,9 @@ static int build_rangeset(struct qnode *n)
         memcpy(set + 32 * k + 16, n->vals.v[i].hi, 16);
         k++;
     }
-    qsort(set, nr, 32, by_lo);
-    size_t out = 0;
-    for (size_t i = 0; i < nr; i++) {
-        uint8_t *cur = set + 32 * i, *last = set + 32 * (out ? out - 1 : 0);
-        if (out && memcmp(cur, last + 16, 16) <= 0) {
-            if (memcmp(cur + 16, last + 16, 16) > 0)
-                memcpy(last + 16, cur + 16, 16);
-            continue;
-        }
-        memmove(set + 32 * out++, cur, 32);
-    }
     free(n->rangeset);
     n->rangeset = set;
-    n->rangeset_len = 32 * out;
+    n->rangeset_len = 32 * addr_ranges_merge(set, nr);
     return 0;
 }
 
@@ -683,6 +753,108 @@ static void inranges_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, lo > 0 && memcmp(v, set + 32 * (lo - 1) + 16, 16) <= 0);
 }
 
+/*
+ * konseki_rangeset(lo, hi): aggregate of 16-byte range bounds into the sorted, merged set that
+ * konseki_inranges() searches (the networks of an IOC set).  Other values are skipped.
+ */
+#define RANGESET_MAX ((size_t)1 << 22) /* ranges in one set (128 MiB) */
+
+struct rangeset_acc {
+    uint8_t *set;
+    size_t n, cap;
+    int full;
+};
+
+static void rangeset_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct rangeset_acc *a = sqlite3_aggregate_context(ctx, sizeof *a);
+    if (!a) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_type(argv[1]) != SQLITE_BLOB ||
+        sqlite3_value_bytes(argv[0]) != 16 || sqlite3_value_bytes(argv[1]) != 16)
+        return;
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 64;
+        uint8_t *ns = nc <= RANGESET_MAX ? realloc(a->set, nc * 32) : NULL;
+        if (!ns) {
+            a->full = 1;
+            return;
+        }
+        a->set = ns;
+        a->cap = nc;
+    }
+    memcpy(a->set + 32 * a->n, sqlite3_value_blob(argv[0]), 16);
+    memcpy(a->set + 32 * a->n + 16, sqlite3_value_blob(argv[1]), 16);
+    a->n++;
+}
+
+static void rangeset_final(sqlite3_context *ctx)
+{
+    struct rangeset_acc *a = sqlite3_aggregate_context(ctx, 0);
+    if (!a || !a->n) {
+        sqlite3_result_zeroblob(ctx, 0);
+    } else if (a->full) {
+        sqlite3_result_error(ctx, "konseki_rangeset: too many networks in one IOC set", -1);
+    } else {
+        size_t n = addr_ranges_merge(a->set, a->n);
+        sqlite3_result_blob(ctx, a->set, (int)(32 * n), SQLITE_TRANSIENT);
+    }
+    if (a)
+        free(a->set);
+}
+
+/*
+ * konseki_name(value, last_word): a stored name as IOC sets compare it (as ioc/match.c does):
+ * with last_word only its last blank-separated word (DNS MX/SRV answer data), a leading "*."
+ * and trailing dots dropped, lowercase (ASCII: names are punycode).
+ */
+static void name_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    if (!s) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    if (sqlite3_value_int(argv[1])) {
+        size_t sp = n;
+        while (sp && s[sp - 1] != ' ')
+            sp--;
+        s += sp, n -= sp;
+    }
+    if (n > 2 && s[0] == '*' && s[1] == '.')
+        s += 2, n -= 2;
+    while (n && s[n - 1] == '.')
+        n--;
+    char *out = sqlite3_malloc64(n + 1);
+    if (!out) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+    sqlite3_result_text(ctx, out, (int)n, sqlite3_free);
+}
+
+/* konseki_ip16(text): an address as the store's 16 bytes (IPv4 as ::ffff:a.b.c.d), else NULL. */
+static void ip16_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    uint8_t a[16] = {0};
+    if (s && inet_pton(AF_INET, s, a + 12) == 1) {
+        a[10] = a[11] = 0xff;
+    } else if (!s || inet_pton(AF_INET6, s, a) != 1) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_blob(ctx, a, 16, SQLITE_TRANSIENT);
+}
+
 int query_sqlite_register(void *sqlite3_db)
 {
     sqlite3 *db = sqlite3_db;
@@ -703,6 +875,15 @@ int query_sqlite_register(void *sqlite3_db)
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "konseki_inranges", 2, flags, NULL, inranges_fn, NULL,
                                         NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "konseki_ip16", 1, flags, NULL, ip16_fn, NULL, NULL,
+                                        NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "konseki_name", 2, flags, NULL, name_fn, NULL, NULL,
+                                        NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "konseki_rangeset", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                        NULL, NULL, rangeset_step, rangeset_final, NULL);
     return rc == SQLITE_OK ? 0 : KS_ESQL;
 }
 
@@ -736,8 +917,15 @@ int query_sqlite_bind(void *stmt, int first, const struct qparam *p, size_t n)
 
 int query_uses_ioc(const struct query *q)
 {
-    for (size_t i = 0; q && i < q->nnodes; i++)
-        if (q->nodes[i].kind == QN_CMP && q->nodes[i].f && q->nodes[i].f->sub)
+    for (size_t i = 0; q && i < q->nnodes; i++) {
+        const struct qnode *n = &q->nodes[i];
+        if (n->kind != QN_CMP || !n->f)
+            continue;
+        if (n->f->sub)
             return 1;
+        for (size_t k = 0; k < n->vals.n; k++)
+            if (n->vals.v[k].kind == QV_IOCSET)
+                return 1;
+    }
     return 0;
 }

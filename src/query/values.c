@@ -9,7 +9,7 @@
  * fin rst psh urg ece cwr (one bit: set)  |  18, 0x12 (all bits set; 0 = none) proto    tcp udp
  * icmp(1 and 58) icmp6 sctp gre esp ah igmp | 0..255  (IANA protocol numbers) ipver    ipv4 ipv6 4
  * 6             id   16 hex digits (as printed) | decimal text     word, "quoted", wildcard (* ?),
- * /regex/ any      EXISTS!   (not in a list)           $ioc:NAME (IOC sets; issue #5)
+ * /regex/ any      EXISTS!   (not in a list)           $ioc:TYPE[@SOURCE], $ioc:@SOURCE (IOC sets)
  *
  * IPv4 values become the 16-byte IPv4-mapped form ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), as the
  * store keeps them, so one byte order covers both families and an IPv4 /n is a /(96+n).
@@ -579,6 +579,149 @@ static int parse_typed(const struct qfield *f, int is_alias, enum qop op, const 
     return value_error(f, t, lit, err);
 }
 
+/* ---- IOC sets ------------------------------------------------------------------------------- */
+
+/*
+ * $ioc:TYPE, $ioc:TYPE@SOURCE, $ioc:@SOURCE: the active indicators of the IOC store (ioc.db) of
+ * one type, optionally listed by one source; a bare @SOURCE means every type that fits the
+ * field.  TYPE is an indicator type (ioc/ioc.h) or ipv4 / ipv6 (addresses of one family).
+ */
+static const struct qset_type qset_types[] = {
+    {"ip", "ip", 0},
+    {"ipv4", "ip", 4},
+    {"ipv6", "ip", 6},
+    {"cidr", "cidr", 0},
+    {"domain", "domain", 0},
+    {"url", "url", 0},
+    {"ua", "ua", 0},
+    {"ja3", "ja3", 0},
+    {"ja3s", "ja3s", 0},
+    {"ja4", "ja4", 0},
+    {"cert-sha1", "cert-sha1", 0},
+    {"cert-sha256", "cert-sha256", 0},
+    {"cert-serial", "cert-serial", 0},
+    {"md5", "md5", 0},
+    {"sha1", "sha1", 0},
+    {"sha256", "sha256", 0},
+    {"email", "email", 0},
+};
+#define NSETS (sizeof qset_types / sizeof qset_types[0])
+
+const struct qset_type *qset_type_get(int64_t i)
+{
+    return i >= 0 && (size_t)i < NSETS ? &qset_types[i] : NULL;
+}
+
+/* Does set type k fit a field of this style (holding `held`, for exact styles)? */
+static int set_fits(enum qioc_style style, const char *held, size_t k)
+{
+    const char *stored = qset_types[k].stored;
+    switch (style) {
+    case QI_ENDPOINT:
+    case QI_ADDRTEXT:
+        return !strcmp(stored, "ip") || !strcmp(stored, "cidr");
+    case QI_NAME:
+    case QI_NAME_LAST:
+        return !strcmp(stored, "domain");
+    case QI_EXACT:
+    case QI_LOWER:
+        return !strcmp(stored, held);
+    case QI_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* "$ioc:domain", "$ioc:ip, $ioc:ipv4, $ioc:ipv6 or $ioc:cidr": the sets a field takes. */
+static void sets_fitting(enum qioc_style style, const char *held, char *dst, size_t n)
+{
+    size_t o = 0, count = 0, total = 0;
+    dst[0] = '\0';
+    for (size_t k = 0; k < NSETS; k++)
+        total += (size_t)set_fits(style, held, k);
+    for (size_t k = 0; k < NSETS && o < n; k++) {
+        if (!set_fits(style, held, k))
+            continue;
+        count++;
+        o += (size_t)snprintf(dst + o, n - o, "%s$ioc:%s",
+                              count == 1       ? ""
+                              : count == total ? " or "
+                                               : ", ",
+                              qset_types[k].name);
+    }
+}
+
+static int add_set(struct qvals *vals, size_t k, const char *source, size_t srclen, int64_t now)
+{
+    struct qval *v = qvals_add(vals, QV_IOCSET);
+    if (!v)
+        return KS_ENOMEM;
+    v->i = (int64_t)k;
+    v->i2 = now;
+    if (source && !(v->s = strndup(source, srclen)))
+        return KS_ENOMEM;
+    return 0;
+}
+
+static int parse_ioc_set(const struct qfield *f, enum qop op, const struct qtok *t, int64_t now,
+                         struct qvals *vals, struct query_error *err)
+{
+    const char *name = t->text + 5, *at = strchr(name, '@');
+    size_t tlen = at ? (size_t)(at - name) : strlen(name);
+    const char *held;
+    enum qioc_style style = qfield_ioc(f, &held);
+    size_t k = NSETS;
+    if (op != QOP_EQ && op != QOP_NE)
+        return qerr(err, t->col, "an IOC set needs == or !=");
+    if (at && !at[1])
+        return qerr(err, t->col, "'%.60s' names no source after '@'", t->text);
+    if (!tlen && !at)
+        return qerr(err, t->col,
+                    "'%.60s' names no set (write $ioc:TYPE, $ioc:TYPE@SOURCE or $ioc:@SOURCE)",
+                    t->text);
+    if (tlen) {
+        for (k = 0; k < NSETS; k++)
+            if (strlen(qset_types[k].name) == tlen && !strncasecmp(qset_types[k].name, name, tlen))
+                break;
+        if (k == NSETS)
+            return qerr(err, t->col,
+                        "unknown indicator type '%.*s' in %.60s (ip ipv4 ipv6 cidr domain ua ja3 "
+                        "ja3s ja4 cert-sha1 cert-sha256 md5 sha1 sha256; a source alone: "
+                        "$ioc:@NAME)",
+                        (int)(tlen > 40 ? 40 : tlen), name, t->text);
+        /* no field holds these as they are stored (query/fields.c ioc_paths) */
+        const char *s = qset_types[k].stored;
+        if (!strcmp(s, "url") || !strcmp(s, "cert-serial") || !strcmp(s, "email"))
+            return qerr(err, t->col,
+                        "$ioc:%s cannot be compared in a query (such indicators need the sweep's "
+                        "normalisation): select the sessions they matched with ioc.type == %s",
+                        qset_types[k].name, s);
+    }
+    if (style == QI_NONE)
+        return qerr(err, t->col,
+                    "'%s' holds no indicators: IOC sets fit addresses, DNS/TLS/HTTP names, "
+                    "user agents, JA3/JA4 and certificate and file hashes",
+                    f->name);
+    if (!tlen) {
+        /* every type that fits the field, from that source */
+        for (k = 0; k < NSETS; k++) {
+            if (qset_types[k].family || !set_fits(style, held, k))
+                continue;
+            int rc = add_set(vals, k, at + 1, strlen(at + 1), now);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (!set_fits(style, held, k)) {
+        char fit[160];
+        sets_fitting(style, held, fit, sizeof fit);
+        return qerr(err, t->col, "$ioc:%s does not fit '%s', which takes %s", qset_types[k].name,
+                    f->name, fit);
+    }
+    return add_set(vals, k, at ? at + 1 : NULL, at ? strlen(at + 1) : 0, now);
+}
+
 int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list, const struct qtok *t,
                int64_t now, struct qvals *vals, struct query_error *err)
 {
@@ -614,8 +757,10 @@ int qval_parse(const struct qfield *f, int is_alias, enum qop op, int in_list, c
     }
     if (t->kind == QT_WORD && t->text[0] == '$') {
         if (strncasecmp(t->text, "$ioc:", 5) == 0)
-            return qerr(err, t->col, "IOC sets need `konseki ioc import` (issue #5)");
-        return qerr(err, t->col, "unknown named set '%.40s' (IOC sets are written $ioc:NAME)",
+            return parse_ioc_set(f, op, t, now, vals, err);
+        return qerr(err, t->col,
+                    "unknown named set '%.40s' (IOC sets are written $ioc:TYPE, $ioc:TYPE@SOURCE "
+                    "or $ioc:@SOURCE)",
                     t->text);
     }
     if (t->kind != QT_WORD && t->kind != QT_STRING) {

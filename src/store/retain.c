@@ -352,7 +352,7 @@ static int64_t plan_size_cut(const struct plan *p, uint64_t need, int64_t after)
 
 /* ---------------------------------------------------------------- applying a cut */
 
-static int64_t recorded_cut(struct store *st)
+int64_t store_retention_cut(struct store *st)
 {
     return store_scalar(st->cat, "SELECT cut_ns FROM retention WHERE id = 1");
 }
@@ -498,7 +498,7 @@ static int prune_sweep(struct store *st, struct store_prune_result *out)
         return rc;
 
     /* Day files before the recorded cut that the catalog does not list. */
-    int64_t cut = recorded_cut(st);
+    int64_t cut = store_retention_cut(st);
     if (!cut)
         return 0;
     int cday = day_of_ns(cut);

@@ -399,7 +399,7 @@ int store_stats_get(struct store *st, struct store_stats *o)
     o->oldest_packet_ns = store_scalar(st->cat, "SELECT min(first_ns) FROM segments");
     o->newest_packet_ns = store_scalar(st->cat, "SELECT max(last_ns) FROM segments");
     /* absent in a store no prune has touched since an older konseki made it: 0 */
-    o->retention_cut_ns = store_scalar(st->cat, "SELECT cut_ns FROM retention WHERE id = 1");
+    o->retention_cut_ns = store_retention_cut(st);
     uint64_t pk = 0, meta = 0;
     if (store_usage(st, &pk, &meta) == 0)
         o->disk_bytes = pk + meta;

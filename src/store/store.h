@@ -276,6 +276,12 @@ struct store_prune_result {
  */
 int store_prune(struct store *st, const struct store_retain *r, struct store_prune_result *out);
 
+/*
+ * The highest cut any prune has applied (0 = never pruned): no session piece that starts before
+ * it is stored.  What refers to sessions from outside the store (IOC findings) is cut with it.
+ */
+int64_t store_retention_cut(struct store *st);
+
 /* Bytes on disk: packet segments, and metadata (day files, catalog, their WAL files). */
 int store_usage(struct store *st, uint64_t *packet_bytes, uint64_t *meta_bytes);
 

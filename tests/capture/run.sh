@@ -225,6 +225,10 @@ T=capture_retain_keeps_store_within_budget
 # sessions go together while capture runs, and what stays is consistent (every listed packet
 # extractable).  Retention never cuts into what live sessions still hold in memory, so the
 # timeouts are short here (sessions stay young) and the bound allows ~2 s of traffic on top.
+# An indicator for the internal network matches (nearly) every session as it is captured; the
+# findings of the sessions retention deletes must go with them.
+mkdir -p "$W/s5" && echo 10.0.0.0/8 >"$W/s5-ioc.txt" &&
+    "$K" ioc import --store "$W/s5" --source net "$W/s5-ioc.txt" >/dev/null || bad "ioc import"
 start_capture "$W/s5" --segment-size 2M --retain 10M --checkpoint-every 0.5s \
     --active-timeout 1s --tcp-idle 1s --udp-idle 1s --other-idle 1s --tcp-closed 0.2s ||
     bad "capture did not start: $(cat "$W/cap.err")"
@@ -242,6 +246,15 @@ if [ $rc -eq 0 ] && [ "$total" -le $((22 * 1048576)) ] && [ "$captured" -gt 3000
     grep -q "retention removed" "$W/cap.err" && [ $prc -eq 0 ] && [ "$want" = "$got" ]; then ok
 else bad "rc=$rc, $total bytes on disk for a 10 MiB budget, $captured packets captured," \
     "pcap rc=$prc, $want packets in sessions, $got extracted: $(tail -3 "$W/cap.err")"; fi
+T=capture_retain_cuts_ioc_findings
+# the sessions with a finding are exactly the stored ones in the network: none of those retention
+# deleted (read ioc.db itself: `ioc match` would apply the cut on its own before listing)
+"$K" query --store "$W/s5" --csv 'ip == 10.0.0.0/8' | tail -n +2 | cut -d, -f3 | sort -u \
+    >"$W/s5.ids"
+sqlite3 "$W/s5/ioc.db" "SELECT printf('%016x', session) FROM findings" | sort -u >"$W/s5.found"
+if [ -s "$W/s5.ids" ] && cmp -s "$W/s5.ids" "$W/s5.found"; then ok
+else bad "$(wc -l <"$W/s5.ids") stored sessions in 10.0.0.0/8, $(wc -l <"$W/s5.found") with" \
+    "findings, $(comm -13 "$W/s5.ids" "$W/s5.found" | wc -l) of those no longer stored"; fi
 
 # ---------------------------------------------------------------- disk nearly full
 T=capture_disk_nearly_full_keeps_sessions_not_packets

@@ -5,7 +5,8 @@
  * A refused query must carry KS_EINVAL (or KS_ENOMEM), a one-line message and a column inside
  * the text.  An accepted one is compiled, prepared against an in-memory `sessions` table
  * (docs/store.md) — it must always prepare — and run over three rows, so konseki_regexp and
- * konseki_inranges see the patterns and sets the fuzzer makes.
+ * konseki_inranges see the patterns and sets the fuzzer makes, and $ioc: sets read a few
+ * indicators.
  */
 #include "core/buf.h"
 #include "core/err.h"
@@ -36,12 +37,22 @@ static const char fq_schema[] =
     "INSERT INTO paths VALUES (1, 'dns.question.name');"
     "INSERT INTO fields VALUES (1, 'example.com', 2);";
 
+/* indicators for $ioc: sets (query_ioc_schema's TEMP tables) */
+static const char fq_iocs[] =
+    "INSERT INTO indicators VALUES (1, 'cidr', '10.1.0.0/16', 0,"
+    " x'00000000000000000000ffff0a010000', x'00000000000000000000ffff0a01ffff'),"
+    " (2, 'ip', '2001:db8::1', 0, x'20010db8000000000000000000000001',"
+    " x'20010db8000000000000000000000001'), (3, 'domain', 'example.com', 0, NULL, NULL),"
+    " (4, 'ja3', 'ddbd6dcac4a3a7624912e37036fef3c9', 1, NULL, NULL);"
+    "INSERT INTO ioc_sources VALUES (1, 'feodo'), (2, 'feodo'), (3, 'x'), (4, 'x');";
+
 static void fq_setup(void)
 {
     if (sqlite3_open(":memory:", &fq_db) != SQLITE_OK ||
         sqlite3_exec(fq_db, store_meta_schema(), NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(fq_db, fq_schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(fq_db, query_ioc_schema(), NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(fq_db, fq_iocs, NULL, NULL, NULL) != SQLITE_OK ||
         query_sqlite_register(fq_db) != 0) {
         fprintf(stderr, "fuzz_query: setup: %s\n", sqlite3_errmsg(fq_db));
         abort();

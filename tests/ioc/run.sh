@@ -4,7 +4,8 @@
 # network, an IPv6 address) with near misses that must not match (a parent vs a longer label, the
 # neighbouring address, another hash); exact findings; a retro sweep after ingest and live
 # matching during ingest give the same findings, also with a generated mix around them; expiry;
-# query integration; list/remove/stats.  Prints "ioc: N passed, N failed".
+# query integration and $ioc: sets; retention cutting findings with their sessions;
+# list/remove/stats.  Prints "ioc: N passed, N failed".
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
@@ -160,6 +161,18 @@ grep " 00000002" "$W/mretro.out" | grep -v " sample " | sed 's/ 00000002/ 000000
     >"$W/mplant.out"
 same "$W/retro.out" "$W/mplant.out"
 
+T=sweep_without_address_indexes_equals_the_walks
+# a day file whose run has not completed has no address indexes: the sweep scans its sessions
+# instead of walking the indexes, and must find exactly the same
+cp -r "$W/mretro" "$W/mscan"
+rm -f "$W/mscan/ioc.db"*
+for f in "$W"/mscan/meta/*.db; do
+    sqlite3 "$f" 'DROP INDEX sessions_src; DROP INDEX sessions_dst' || bad "drop index"
+done
+import_all "$W/mscan" && mix_import "$W/mscan" || bad "import"
+"$K" ioc match --store "$W/mscan" --no-sweep >"$W/mscan.out" 2>&1
+same "$W/mretro.out" "$W/mscan.out"
+
 T=query_selects_sessions_with_findings
 n=$("$K" query --store "$W/retro" --csv 'ioc == EXISTS!' | tail -n +2 | wc -l)
 [ "$n" -eq 9 ] && ok || bad "ioc == EXISTS!: $n sessions"
@@ -170,6 +183,47 @@ n=$("$K" query --store "$W/retro" --csv '!(ioc == EXISTS!)' | tail -n +2 | wc -l
 n=$("$K" query --store "$W/retro" --csv 'ioc.type == cidr && ioc.field == destination.ip' |
     tail -n +2 | wc -l)
 [ "$n" -eq 1 ] && ok || bad "cidr at destination.ip: $n sessions"
+
+T=ioc_sets_in_queries
+# $ioc: sets select sessions straight from the indicators (active ones): the planted values
+# match, their near misses (also in the sets) never do; session ids 0x…01 to 0x…12
+qids() { # store query -> the low bytes of the matching event ids, space separated
+    "$K" query --store "$1" --csv "$2" | tail -n +2 | cut -d, -f3 | sed 's/^0000000100000//' |
+        paste -sd ' ' -
+}
+while IFS=';' read -r q want; do
+    got=$(qids "$W/retro" "$q")
+    [ "$got" = "$want" ] && ok || bad "$q: '$got', expected '$want'"
+done <<'Q'
+ip == $ioc:ip;00e
+ip.dst == $ioc:ipv4;00e
+ip == $ioc:ipv6;
+ip == $ioc:cidr;00f
+ip.src == $ioc:ip || ip.src == $ioc:cidr;
+ip == $ioc:@plant && port.dst == 443;00f
+dns.query == $ioc:domain;001 002 008 009
+dns.answer == $ioc:domain;003 00a
+dns.ip == $ioc:ipv6;002 009
+dns.ip == $ioc:cidr;003 00a
+tls.sni == $ioc:domain;00f
+http.host == $ioc:domain@plant;00e
+tls.ja3 == $ioc:ja3;00f
+cert.sha1 == $ioc:cert-sha1@sslbl;00f
+file.sha256 == $ioc:sha256;00e
+tls.ja3 == $ioc:@sslbl || file.sha256 == $ioc:@sslbl;00f
+dns.query == $ioc:domain@short;
+dns.query == $ioc:domain@nosuch;
+Q
+# the expired indicator (example.net, source short) is in no set, though its findings stay
+n=$("$K" query --store "$W/retro" --csv 'ioc.source == short' | tail -n +2 | wc -l)
+[ "$n" -eq 2 ] && ok || bad "findings of the expired indicator: $n sessions"
+out=$("$K" query --store "$W/retro" 'dns.query == $ioc:ipv4' 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "column 14: \$ioc:ipv4 does not fit 'dns.question.name'" &&
+    ok || bad "set of the wrong type: rc=$rc $out"
+# a store without ioc.db: every set is empty, not an error
+"$K" ingest -q --store "$W/noioc" "$W/plant.pcap" || bad "ingest"
+out=$("$K" query --store "$W/noioc" --csv 'ip == $ioc:ip || dns.query == $ioc:domain' 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && ok || bad "no ioc.db: rc=$rc $out"
 
 T=json_is_ecs_threat_enrichment
 "$K" ioc match --store "$W/retro" --no-sweep --json >"$W/m.json" 2>/dev/null
@@ -197,6 +251,50 @@ n=$("$K" query --store "$W/retro" --csv 'ioc.source == sslbl' | tail -n +2 | wc 
 "$K" ioc stats --store "$W/retro" | grep -q "^total   all *19 indicators *18 findings" && ok ||
     bad "stats: $("$K" ioc stats --store "$W/retro")"
 "$K" ioc remove --store "$W/retro" 2>/dev/null; [ $? -eq 1 ] && ok || bad "remove without a filter"
+
+T=retention_cuts_findings_with_their_sessions
+# pieces of 1 s: the TLS session 0x…0f is stored as 06.0, 08.41 and 09.61 s; a cut at 08.09 s
+# (11.6 s before the newest packet) deletes every earlier session and that session's first piece
+"$K" ingest -q --store "$W/cut" --active-timeout 1s "$W/plant.pcap" || bad "ingest"
+import_all "$W/cut" || bad "import"
+cp -r "$W/cut" "$W/cut2"
+"$K" prune --store "$W/cut" --retain 11.6s --json >"$W/prune.json" || bad "prune"
+python3 - "$W/prune.json" <<'P' && ok || bad "prune: $(cat "$W/prune.json")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["cut"] == "2024-01-15T09:00:08.089527Z", p
+assert p["ioc_findings_removed"] == 16 and p["ioc_findings_moved"] == 1, p
+P
+"$K" ioc match --store "$W/cut" --no-sweep >"$W/cut.out" 2>&1 || bad "match"
+# what remains: the session the cut ran through, its network finding now at its first piece kept
+cat >"$W/cut.expected" <<'E'
+2024-01-15 09:00:08.406877  000000010000000f  domain      secure.example.net           plant                    tls.client.server_name = secure.example.net
+2024-01-15 09:00:08.406877  000000010000000f  cidr        198.51.100.0/24              plant                    destination.ip = 198.51.100.43
+2024-01-15 09:00:08.406877  000000010000000f  ja3         ddbd6dcac4a3a7624912e37036fef3c9 sslbl                    tls.client.ja3 = ddbd6dcac4a3a7624912e37036fef3c9
+2024-01-15 09:00:08.406877  000000010000000f  cert-sha1   506b870bff352f27cb98e2a72cef0e15390ef395 sslbl                    tls.server.hash.sha1 = 506b870bff352f27cb98e2a72cef0e15390ef395
+E
+sort "$W/cut.expected" >"$W/cut.e"; sort "$W/cut.out" >"$W/cut.o"
+same "$W/cut.e" "$W/cut.o"
+# every session a finding names is still stored
+"$K" query --store "$W/cut" --csv | tail -n +2 | cut -d, -f3 | sort -u >"$W/cut.ids"
+"$K" ioc match --store "$W/cut" --no-sweep --json 2>/dev/null |
+    python3 -c 'import json,sys; [print(json.loads(l)["event"]["id"]) for l in sys.stdin]' |
+    sort -u | comm -23 - "$W/cut.ids" >"$W/cut.orphans"
+[ ! -s "$W/cut.orphans" ] && ok || bad "findings of deleted sessions: $(cat "$W/cut.orphans")"
+T=retention_findings_equal_a_fresh_sweep
+# the pruned store's findings are what a sweep of what is left finds
+rm -f "$W/cut/ioc.db"*
+import_all "$W/cut" || bad "import"
+"$K" ioc match --store "$W/cut" --no-sweep 2>/dev/null | sort >"$W/cut.fresh"
+same "$W/cut.o" "$W/cut.fresh"
+T=retention_killed_before_the_findings
+# a prune killed after the catalog recorded the cut leaves findings behind: the next `ioc match`
+# (and the next prune) drops them before it lists anything
+KONSEKI_TEST_CRASH_AT=prune-catalog "$K" prune --store "$W/cut2" --retain 11.6s >/dev/null 2>&1
+n=$(sqlite3 "$W/cut2/ioc.db" 'SELECT count(*) FROM findings' 2>&1)
+[ "$n" = 20 ] && ok || bad "findings after the killed prune: $n"
+"$K" ioc match --store "$W/cut2" --no-sweep 2>/dev/null | sort >"$W/cut2.o"
+same "$W/cut.o" "$W/cut2.o"
 
 T=unreadable_file_is_skipped_the_rest_imported_and_swept
 out=$("$K" ioc import --store "$W/live" --source late "$W/nope.txt" "$W/cert.txt" 2>&1); rc=$?

@@ -176,6 +176,84 @@ TEST(ioc_match_urls)
     ioc_matcher_free(m);
 }
 
+/* "a-b c-d …": ranges as their last address bytes (hex), for short expectations */
+static const char *ranges(const struct ioc_matcher *m)
+{
+    static char out[512];
+    uint8_t *r;
+    size_t n, o = 0;
+    out[0] = '\0';
+    if (ioc_matcher_ranges(m, &r, &n))
+        return "ERR";
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *lo = r + 32 * i, *hi = lo + 16;
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s%02x%02x%02x%02x-%02x%02x%02x%02x",
+                              i ? " " : "", lo[12], lo[13], lo[14], lo[15], hi[12], hi[13], hi[14],
+                              hi[15]);
+    }
+    free(r);
+    return out;
+}
+
+TEST(ioc_matcher_walk_orders)
+{
+    /* what a sweep walks: ranges sorted and merged, keys in SQLite's BINARY order */
+    struct ioc_matcher *m;
+    ASSERT_EQ(ioc_matcher_new(&m), 0);
+    ASSERT_STR_EQ(ranges(m), "");
+    ASSERT_EQ(ioc_matcher_add(m, 1, IOC_CIDR, "198.51.100.0/24", 0), 0);
+    ASSERT_EQ(ioc_matcher_add(m, 2, IOC_IP, "198.51.100.7", 0), 0);        /* inside the /24 */
+    ASSERT_EQ(ioc_matcher_add(m, 3, IOC_CIDR, "198.51.100.128/25", 0), 0); /* nested */
+    ASSERT_EQ(ioc_matcher_add(m, 4, IOC_IP, "10.0.0.1", 0), 0);
+    ASSERT_EQ(ioc_matcher_add(m, 5, IOC_IP, "10.0.0.2", 0), 0); /* adjacent: kept apart */
+    ASSERT_EQ(ioc_matcher_add(m, 6, IOC_CIDR, "198.51.101.0/24", 0), 0);
+    ASSERT_STR_EQ(ranges(m), "0a000001-0a000001 0a000002-0a000002 c6336400-c63364ff "
+                             "c6336500-c63365ff");
+    ASSERT_EQ(ioc_matcher_add(m, 7, IOC_CIDR, "198.51.100.0/23", 0), 0); /* covers both */
+    ASSERT_STR_EQ(ranges(m), "0a000001-0a000001 0a000002-0a000002 c6336400-c63365ff");
+    /* IPv6 after IPv4 (::ffff:0:0/96 sorts below 2001::) */
+    ASSERT_EQ(ioc_matcher_add(m, 8, IOC_IP, "2001:db8::1", 0), 0);
+    uint8_t *r;
+    size_t n;
+    ASSERT_EQ(ioc_matcher_ranges(m, &r, &n), 0);
+    ASSERT_EQ(n, 4);
+    ASSERT_EQ(r[32 * 3], 0x20);
+    free(r);
+
+    ASSERT_EQ(ioc_matcher_add(m, 9, IOC_MD5, "abc", 0), 0);
+    ASSERT_EQ(ioc_matcher_add(m, 10, IOC_MD5, "b", 0), 0);
+    ASSERT_EQ(ioc_matcher_add(m, 11, IOC_MD5, "ab", 0), 0);
+    ASSERT_EQ(ioc_matcher_add(m, 12, IOC_SHA1, "aa", 0), 0); /* another type */
+    struct ioc_key *k;
+    ASSERT_EQ(ioc_matcher_keys(m, IOC_MD5, &k, &n), 0);
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(k[0].len, 2);
+    ASSERT_TRUE(memcmp(k[0].p, "ab", 2) == 0);
+    ASSERT_EQ(k[1].len, 3);
+    ASSERT_TRUE(memcmp(k[2].p, "b", 1) == 0);
+    free(k);
+    ASSERT_EQ(ioc_matcher_keys(m, IOC_JA3, &k, &n), 0); /* none loaded */
+    ASSERT_EQ(n, 0);
+    ASSERT_TRUE(k == NULL);
+    ASSERT_TRUE(ioc_key_cmp("ab", 2, "abc", 3) < 0);
+    ASSERT_TRUE(ioc_key_cmp("b", 1, "abc", 3) > 0);
+    ASSERT_EQ(ioc_key_cmp("ab", 2, "ab", 2), 0);
+
+    /* which paths a sweep reads, and how */
+    int type;
+    ASSERT_EQ(ioc_match_path_scan(m, "file.hash.md5", &type), IOC_SCAN_KEYS);
+    ASSERT_EQ(type, IOC_MD5);
+    ASSERT_EQ(ioc_match_path_scan(m, "dns.resolved_ip", &type), IOC_SCAN_DISTINCT);
+    ASSERT_EQ(ioc_match_path_scan(m, "dns.question.name", &type), IOC_SCAN_NONE); /* no domain */
+    ASSERT_EQ(ioc_match_path_scan(m, "url.original", &type), IOC_SCAN_NONE);
+    ASSERT_EQ(ioc_match_path_scan(m, "http.request.method", &type), IOC_SCAN_NONE);
+    ASSERT_EQ(ioc_matcher_add(m, 13, IOC_JA4, "t13d1516h2_8daaf6152771_b186095e22b6", 0), 0);
+    ASSERT_EQ(ioc_match_path_scan(m, "tls.client.ja4", &type), IOC_SCAN_DISTINCT); /* case */
+    ASSERT_EQ(ioc_matcher_add(m, 14, IOC_URL, "http://a.example/x", 0), 0);
+    ASSERT_EQ(ioc_match_path_scan(m, "url.original", &type), IOC_SCAN_ROWS);
+    ioc_matcher_free(m);
+}
+
 TEST(ioc_value_range_forms)
 {
     uint8_t lo[16], hi[16];

@@ -421,9 +421,14 @@ TEST(query_error_lists_and_kinds)
     ASSERT_STR_EQ(qt_sel("tcp.state == /(x/"),
                   "ERR 14: bad regex: missing closing parenthesis (at offset 2 of the pattern)");
     ASSERT_STR_EQ(qt_sel("ip == $ioc:bad_hosts"),
-                  "ERR 7: IOC sets need `konseki ioc import` (issue #5)");
+                  "ERR 7: unknown indicator type 'bad_hosts' in $ioc:bad_hosts (ip ipv4 ipv6 cidr "
+                  "domain ua ja3 ja3s ja4 cert-sha1 cert-sha256 md5 sha1 sha256; a source alone: "
+                  "$ioc:@NAME)");
     ASSERT_STR_EQ(qt_sel("ip == [1.2.3.4, $ioc:x]"),
-                  "ERR 17: IOC sets need `konseki ioc import` (issue #5)");
+                  "ERR 17: unknown indicator type 'x' in $ioc:x (ip ipv4 ipv6 cidr domain ua ja3 "
+                  "ja3s ja4 cert-sha1 cert-sha256 md5 sha1 sha256; a source alone: $ioc:@NAME)");
+    ASSERT_STR_EQ(qt_sel("ip == $bad"), "ERR 7: unknown named set '$bad' (IOC sets are written "
+                                        "$ioc:TYPE, $ioc:TYPE@SOURCE or $ioc:@SOURCE)");
 }
 
 TEST(query_error_bounds)
@@ -889,6 +894,218 @@ TEST(query_ioc_findings)
     ASSERT_STR_EQ(qt_sel("!(ioc == EXISTS!) && port.dst == [53, 80]"), "8");
     sqlite3_exec(qt_db(), "DELETE FROM findings; DELETE FROM indicators; DELETE FROM ioc_sources;",
                  NULL, NULL, NULL);
+}
+
+/*
+ * Named IOC sets ($ioc:…) against the IOC store's tables, with planted indicators, near misses
+ * and protocol record values for the sessions of the table above.
+ */
+static void qt_exec(const char *sql)
+{
+    char *m = NULL;
+    if (sqlite3_exec(qt_db(), sql, NULL, NULL, &m) != SQLITE_OK) {
+        fprintf(stderr, "qt_exec: %s\n", m ? m : "?");
+        abort();
+    }
+}
+
+/* indicator: id, type, value, valid_until_ns, source (lo/hi filled for ip and cidr) */
+static void qt_ioc(int id, const char *type, const char *value, int64_t until, const char *src)
+{
+    uint8_t lo[16], hi[16];
+    char net[64];
+    int plen = 128;
+    snprintf(net, sizeof net, "%s", value);
+    char *slash = strchr(net, '/');
+    if (slash) {
+        *slash = '\0';
+        plen = atoi(slash + 1) + (strchr(net, ':') ? 0 : 96);
+    }
+    qt_ip16(strcmp(type, "ip") && strcmp(type, "cidr") ? "::" : net, lo);
+    for (int i = 0; i < 16; i++) {
+        int bits = plen - 8 * i;
+        uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+        lo[i] &= mask;
+        hi[i] = (uint8_t)(lo[i] | (uint8_t)~mask);
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(qt_db(),
+                           "INSERT INTO indicators(id, type, value, valid_until_ns, lo, hi)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL))
+        abort();
+    sqlite3_bind_int(st, 1, id);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, until);
+    if (!strcmp(type, "ip") || !strcmp(type, "cidr")) {
+        sqlite3_bind_blob(st, 5, lo, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 6, hi, 16, SQLITE_TRANSIENT);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE)
+        abort();
+    sqlite3_finalize(st);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO ioc_sources VALUES (%d, '%s')", id, src);
+    qt_exec(sql);
+}
+
+/* a record value of session `row` (1-based) under `path` */
+static void qt_field(int row, const char *path, const char *value)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(qt_db(), "INSERT OR IGNORE INTO paths(path) VALUES (?)", -1, &st, NULL))
+        abort();
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        abort();
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(
+            qt_db(), "INSERT INTO fields VALUES ((SELECT pid FROM paths WHERE path = ?), ?, ?)", -1,
+            &st, NULL))
+        abort();
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, qt_rows[row - 1].id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        abort();
+    sqlite3_finalize(st);
+}
+
+static void qt_ioc_clear(void)
+{
+    qt_exec("DELETE FROM findings; DELETE FROM indicators; DELETE FROM ioc_sources;"
+            " DELETE FROM fields; DELETE FROM paths;");
+}
+
+TEST(query_ioc_sets)
+{
+    int64_t past = ktime_now() - 86400 * QS, future = ktime_now() + 86400 * QS;
+    qt_ioc_clear();
+    qt_ioc(1, "ip", "8.8.8.8", 0, "feodo");           /* session 3's responder */
+    qt_ioc(2, "ip", "8.8.8.9", 0, "feodo");           /* no session (a neighbour) */
+    qt_ioc(3, "ip", "2001:db8::1", 0, "other");       /* session 4's initiator */
+    qt_ioc(4, "cidr", "198.51.100.0/24", 0, "feodo"); /* session 10's responder */
+    qt_ioc(5, "cidr", "10.2.0.0/31", 0, "other");     /* sessions 2 (initiator), 6 (responder) */
+    qt_ioc(6, "cidr", "198.51.101.0/24", 0, "feodo"); /* the next network: nothing */
+    qt_ioc(7, "ip", "172.16.0.2", past, "feodo");     /* session 8, but expired */
+    qt_ioc(8, "ip", "10.9.9.9", future, "feodo");     /* session 9; expires tomorrow */
+    qt_ioc(9, "domain", "evil.example", 0, "feodo");
+    qt_ioc(10, "ja3", "ddbd6dcac4a3a7624912e37036fef3c9", 0, "sslbl");
+    qt_ioc(11, "sha256", "26096646d224850b078facf7656baf2c8df9f7fcdd1daba47505a5e7054b1964", 0,
+           "abuse");
+    qt_ioc(12, "ja4", "t13d1516h2_8daaf6152771_b186095e22b6", 0, "foxio");
+    qt_ioc(13, "ua", "BadBot/1.0", 0, "other");
+    qt_ioc(14, "domain", "gone.example", past, "feodo");
+    qt_field(1, "dns.question.name", "a.evil.example");      /* a subdomain */
+    qt_field(2, "dns.question.name", "notevil.example");     /* a longer label */
+    qt_field(3, "dns.question.name", "Evil.Example.");       /* case, trailing dot */
+    qt_field(4, "dns.question.name", "evil.example.com");    /* a parent of nothing */
+    qt_field(6, "dns.question.name", "x.gone.example");      /* an expired indicator */
+    qt_field(5, "dns.answers.data", "10 mx.evil.example");   /* MX: the last word */
+    qt_field(6, "dns.answers.data", "cdn.evil.example.net"); /* not a suffix */
+    qt_field(1, "dns.resolved_ip", "198.51.100.77");
+    qt_field(2, "dns.resolved_ip", "8.8.8.8");
+    qt_field(9, "dns.resolved_ip", "198.51.101.300"); /* not an address */
+    qt_field(4, "tls.client.server_name", "*.evil.example");
+    qt_field(7, "tls.client.ja3", "ddbd6dcac4a3a7624912e37036fef3c9");
+    qt_field(8, "tls.client.ja3", "ddbd6dcac4a3a7624912e37036fef3c8");
+    qt_field(9, "file.hash.sha256",
+             "26096646d224850b078facf7656baf2c8df9f7fcdd1daba47505a5e7054b1964");
+    qt_field(10, "tls.client.ja4", "t13d1516H2_8daaf6152771_b186095e22b6");
+    qt_field(8, "user_agent.original", "BadBot/1.0");
+    qt_field(7, "user_agent.original", "badbot/1.0");
+
+    /* addresses: exact ones by family, networks, expiry, sources */
+    ASSERT_STR_EQ(qt_sel("ip.dst == $ioc:ipv4"), "3,9");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:ipv6"), "4");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:ip"), "3,4,9");
+    ASSERT_STR_EQ(qt_sel("ip.src == $ioc:ip"), "4");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:cidr"), "2,6,10");
+    ASSERT_STR_EQ(qt_sel("ip.src == $ioc:cidr"), "2");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:cidr@other"), "2,6");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:@feodo"), "3,9,10");
+    ASSERT_STR_EQ(qt_sel("ip == $IOC:IPv4@feodo && port.dst == 53"), "3");
+    ASSERT_STR_EQ(qt_sel("ip == [$ioc:ipv6, 172.16.0.1]"), "4,8");
+    ASSERT_STR_EQ(qt_sel("ip != $ioc:cidr"), "1,3,4,5,7,8,9");
+    ASSERT_STR_EQ(qt_sel("!(ip.dst == $ioc:@feodo) && ipver == 4"), "1,2,6,8");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:ip@nosuch"), "");
+    /* names: themselves and subdomains, never a longer label */
+    ASSERT_STR_EQ(qt_sel("dns.query == $ioc:domain"), "1,3");
+    ASSERT_STR_EQ(qt_sel("dns.answer == $ioc:domain"), "5");
+    ASSERT_STR_EQ(qt_sel("tls.sni == $ioc:domain@feodo"), "4");
+    ASSERT_STR_EQ(qt_sel("tls.sni == $ioc:domain@sslbl"), "");
+    ASSERT_STR_EQ(qt_sel("dns.query == [notevil.example, $ioc:domain]"), "1,2,3");
+    ASSERT_STR_EQ(qt_sel("dns.query != $ioc:domain && port == 53"), "");
+    /* addresses as record text */
+    ASSERT_STR_EQ(qt_sel("dns.ip == $ioc:ipv4"), "2");
+    ASSERT_STR_EQ(qt_sel("dns.ip == $ioc:cidr"), "1");
+    ASSERT_STR_EQ(qt_sel("dns.ip == $ioc:ipv6"), "");
+    /* exact values: hashes, fingerprints, user agents */
+    ASSERT_STR_EQ(qt_sel("tls.ja3 == $ioc:ja3"), "7");
+    ASSERT_STR_EQ(qt_sel("file.sha256 == $ioc:sha256"), "9");
+    ASSERT_STR_EQ(qt_sel("tls.ja4 == $ioc:ja4"), "10");
+    ASSERT_STR_EQ(qt_sel("http.ua == $ioc:ua"), "8");
+    ASSERT_STR_EQ(qt_sel("tls.ja3 == $ioc:@sslbl || file.sha256 == $ioc:@abuse"), "7,9");
+    /* the source is a parameter, never SQL text */
+    ASSERT_TRUE(strstr(qt_sql("ip == $ioc:ip@'feodo'"), "feodo") == NULL);
+
+    /* a set that does not fit the field, with the column */
+    ASSERT_STR_EQ(qt_sel("dns.query == $ioc:ipv4"),
+                  "ERR 14: $ioc:ipv4 does not fit 'dns.question.name', which takes $ioc:domain");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:md5"), "ERR 7: $ioc:md5 does not fit 'ip', which takes "
+                                            "$ioc:ip, $ioc:ipv4, $ioc:ipv6 or $ioc:cidr");
+    ASSERT_STR_EQ(qt_sel("cert.sha256 == $ioc:sha256"),
+                  "ERR 16: $ioc:sha256 does not fit 'tls.server.hash.sha256', which takes "
+                  "$ioc:cert-sha256");
+    ASSERT_STR_EQ(qt_sel("port == $ioc:ip"),
+                  "ERR 9: 'port' holds no indicators: IOC sets fit addresses, DNS/TLS/HTTP names, "
+                  "user agents, JA3/JA4 and certificate and file hashes");
+    ASSERT_STR_EQ(qt_sel("http.uri == $ioc:url"),
+                  "ERR 13: $ioc:url cannot be compared in a query (such indicators need the "
+                  "sweep's normalisation): select the sessions they matched with ioc.type == url");
+    ASSERT_STR_EQ(qt_sel("ip < $ioc:ip"), "ERR 6: an IOC set needs == or !=");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:ip@"), "ERR 7: '$ioc:ip@' names no source after '@'");
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:"), "ERR 7: '$ioc:' names no set (write $ioc:TYPE, "
+                                         "$ioc:TYPE@SOURCE or $ioc:@SOURCE)");
+    ASSERT_STR_EQ(qt_sel("ioc == $ioc:domain"),
+                  "ERR 8: 'ioc' holds no indicators: IOC sets fit addresses, DNS/TLS/HTTP names, "
+                  "user agents, JA3/JA4 and certificate and file hashes");
+
+    /* no indicators (a store without ioc.db has empty tables): sets are empty, not errors */
+    qt_ioc_clear();
+    ASSERT_STR_EQ(qt_sel("ip == $ioc:ip || ip == $ioc:cidr || tls.sni == $ioc:domain"), "");
+    ASSERT_STR_EQ(qt_sel("ip != $ioc:cidr"), ALL);
+}
+
+TEST(query_ioc_sets_deep_nesting_prepares)
+{
+    /* set atoms are larger SQL: deep nesting around them is refused cleanly, never an SQL error */
+    static const char *const leaves[] = {"ip == $ioc:cidr@x", "dns.answer == $ioc:domain@x",
+                                         "dns.ip == [$ioc:ip, $ioc:cidr]"};
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t l = 0; l < sizeof leaves / sizeof leaves[0]; l++) {
+        int accepted = 0;
+        for (int depth = 1; depth < QUERY_MAX_DEPTH; depth++) {
+            buf_reset(&b);
+            for (int d = 0; d < depth; d++)
+                buf_printf(&b, "port == %d %s (", d, d % 2 ? "&&" : "||");
+            buf_printf(&b, "%s", leaves[l]);
+            for (int d = 0; d < depth; d++)
+                buf_putc(&b, ')');
+            const char *r = qt_sel(buf_cstr(&b));
+            if (strncmp(r, "SQL", 3) == 0)
+                t_fail(__FILE__, __LINE__, "%s at depth %d: %s", leaves[l], depth, r);
+            T_STOP_IF_FAILED();
+            if (strncmp(r, "ERR", 3) == 0)
+                ASSERT_TRUE(strstr(r, "too deeply nested for SQLite") != NULL);
+            else
+                accepted = depth;
+        }
+        ASSERT_GE(accepted, 8);
+    }
+    buf_release(&b);
 }
 
 TEST(query_fields_table)
