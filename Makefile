@@ -5,7 +5,8 @@
 #   make demo            generate traffic, ingest it, query it, extract packets
 #   make bench           ingest throughput vs cp and tshark (>= 1 GB generated mix),
 #                        live capture's zero-drop rate vs tcpdump (bench-capture: that alone),
-#                        IOC retro-matching vs tshark/tcpdump rescans (bench-ioc: that alone)
+#                        IOC retro-matching vs tshark/tcpdump rescans (bench-ioc: that alone),
+#                        every hunt and the report over 1M sessions (bench-hunt: that alone)
 #   make fuzz            libFuzzer harnesses under clang (FUZZ_SECONDS per harness)
 
 PKGS     := libpcap sqlite3 libzstd libcrypto zlib libpcre2-8 libpsl
@@ -58,7 +59,7 @@ GEN      := $(BUILD)/konseki-gen
 UNIT     := $(BUILD)/unit-tests
 
 .PHONY: all deps demo check check-plain check-asan unit golden conformance fuzz-replay \
-        bench bench-capture bench-ioc fuzz fmt lint clean golden-update
+        bench bench-capture bench-ioc bench-hunt fuzz fmt lint clean golden-update
 
 all: $(BIN) $(GEN) $(UNIT) $(FUZZ_BIN)
 
@@ -125,6 +126,12 @@ bench: $(BIN) $(GEN)
 	@bench/ingest.py $(BUILD)
 	@bench/capture.py $(BUILD)
 	@bench/ioc.py $(BUILD)
+	@bench/hunt.py $(BUILD)
+
+# Every hunt and the store report over BENCH_HUNT_SESSIONS sessions (default 1,000,000).
+bench-hunt: $(BIN) $(GEN)
+	@scripts/install-deps --bench
+	@bench/hunt.py $(BUILD)
 
 # IOC retro-matching alone: 10,000 and 100,000 indicators over BENCH_IOC_SESSIONS sessions.
 bench-ioc: $(BIN) $(GEN)
