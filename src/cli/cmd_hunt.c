@@ -446,8 +446,14 @@ static int do_run(struct hunt_cli *o, int argc, char **argv)
     for (size_t i = 0; !code && i < n; i++) {
         const struct hunt_def *d =
             o->all ? &defs[i] : hunt_def_find(defs, ndefs, argv[optind + (int)i]);
-        if (o->all && strcmp(d->kind, "query") == 0 && !d->params[0].value[0])
-            continue;
+        if (o->all && strcmp(d->kind, "query") == 0) {
+            /* a query hunt without its query is a template, not something to run */
+            int has = 0;
+            for (unsigned k = 0; k < d->nparams; k++)
+                has |= strcmp(d->params[k].name, "query") == 0 && d->params[k].value[0];
+            if (!has)
+                continue;
+        }
         if (i && !o->json)
             fputc('\n', stdout);
         code = cli_hunt_run_one(st, a, d, &ho, 0, o->json, o->limit, NULL);
