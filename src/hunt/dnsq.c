@@ -101,26 +101,11 @@ int dnsq_resolvers(struct hunt_ctx *ctx, void *dbp, struct hunt_map *m)
 int dnsq_prepare(struct hunt_ctx *ctx, sqlite3 *db, struct hunt_map *resolvers, const char *what,
                  const char *sql, sqlite3_stmt **stmt)
 {
-    int64_t lo, hi;
     *stmt = NULL;
     if (dnsq_register(db))
         return hunt_fail(ctx, KS_ESQL, "%s: %s", what, sqlite3_errmsg(db));
     int rc = dnsq_resolvers(ctx, db, resolvers);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
-        return hunt_fail(ctx, KS_ESQL, "%s: %s", what, sqlite3_errmsg(db));
-    hunt_range(ctx, &lo, &hi);
-    sqlite3_bind_int64(*stmt, 1, lo);
-    sqlite3_bind_int64(*stmt, 2, hi);
-    return 0;
-}
-
-int dnsq_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *stmt, int st, const char *what)
-{
-    int rc = 0;
-    if (st != SQLITE_DONE) /* the message is the connection's: read it before finalize */
-        rc = hunt_fail(ctx, KS_ESQL, "%s: %s", what, sqlite3_errmsg(db));
-    sqlite3_finalize(stmt);
-    return rc;
+    return hunt_prepare_range(ctx, db, sql, stmt, what);
 }

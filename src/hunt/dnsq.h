@@ -48,8 +48,5 @@ int dnsq_resolvers(struct hunt_ctx *ctx, void *db, struct hunt_map *m);
  */
 int dnsq_prepare(struct hunt_ctx *ctx, sqlite3 *db, struct hunt_map *resolvers, const char *what,
                  const char *sql, sqlite3_stmt **stmt);
-/* Finalizes stmt after its last sqlite3_step returned st: anything but SQLITE_DONE fails the run.
- */
-int dnsq_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *stmt, int st, const char *what);
 
 #endif

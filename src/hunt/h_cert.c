@@ -257,7 +257,7 @@ static int ct_day(void *arg, int day, void *dbp)
     struct ct *ct = arg;
     sqlite3 *db = dbp;
     int64_t pid;
-    int rc = tw_pid(db, "tls.server.hash.sha1", &pid);
+    int rc = hunt_path_id(db, "tls.server.hash.sha1", &pid);
     if (rc)
         return rc > 0 ? 0 : hunt_fail(ct->ctx, rc, "cert: %s", sqlite3_errmsg(db));
     sqlite3_stmt *s = NULL;

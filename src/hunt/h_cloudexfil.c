@@ -71,7 +71,7 @@ struct cx {
 static const char *cx_service(const struct cx *cx, const char *name, char *label, size_t n)
 {
     for (unsigned i = 0; i < cx->nsvc; i++)
-        if (tw_under(name, cx->svc[i])) {
+        if (hunt_name_under(name, cx->svc[i])) {
             const char *e = cx->svc[i];
             snprintf(label, n, "%s", strncmp(e, "*.", 2) == 0 ? e + 2 : e);
             return label;
@@ -174,7 +174,7 @@ static int cx_each_service(struct cx *cx, sqlite3 *db, const char *path, sqlite3
                                       const char *name))
 {
     int64_t pid;
-    int rc = tw_pid(db, path, &pid);
+    int rc = hunt_path_id(db, path, &pid);
     if (rc)
         return rc > 0 ? 0 : hunt_fail(cx->ctx, rc, "cloud-exfil: %s", sqlite3_errmsg(db));
     sqlite3_stmt *v = NULL;

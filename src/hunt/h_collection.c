@@ -93,7 +93,7 @@ static int co_evidence(struct co *co, sqlite3 *db, struct co_cand *c, int64_t lo
         "  AND json_extract(r.json, '$.smb.file.bytes_read') > 0"
         " GROUP BY s.id ORDER BY br DESC, s.id LIMIT ?6";
     sqlite3_stmt *s;
-    int rc = hsr_prepare(co->ctx, db, sql, &s, "collection");
+    int rc = hunt_prepare(co->ctx, db, sql, &s, "collection");
     if (rc)
         return rc;
     int64_t w0 = c->bucket * co->bucket_ns, w1 = w0 + co->bucket_ns - 1;
@@ -107,7 +107,7 @@ static int co_evidence(struct co *co, sqlite3 *db, struct co_cand *c, int64_t lo
     while ((st = sqlite3_step(s)) == SQLITE_ROW)
         if (c->nids < HUNT_MAX_EVIDENCE)
             c->ids[c->nids++] = (uint64_t)sqlite3_column_int64(s, 0);
-    return hsr_finish(co->ctx, db, s, st, "collection");
+    return hunt_finish(co->ctx, db, s, st, "collection");
 }
 
 static int co_day(void *arg, int day, void *dbp)
@@ -132,7 +132,7 @@ static int co_day(void *arg, int day, void *dbp)
         "  AND json_extract(r.json, '$.smb.file.bytes_read') > 0"
         " GROUP BY s.src_ip, s.dst_ip, share, b";
     sqlite3_stmt *s;
-    int rc = hsr_prepare(co->ctx, db, sql, &s, "collection");
+    int rc = hunt_prepare(co->ctx, db, sql, &s, "collection");
     if (rc)
         return rc;
     int64_t lo, hi;
@@ -192,7 +192,7 @@ static int co_day(void *arg, int day, void *dbp)
         sqlite3_finalize(s);
         return rc;
     }
-    rc = hsr_finish(co->ctx, db, s, st, "collection");
+    rc = hunt_finish(co->ctx, db, s, st, "collection");
     for (size_t i = first_new; i < co->ncands && !rc; i++)
         rc = co_evidence(co, db, &co->cands[i], lo, hi);
     return rc;

@@ -84,15 +84,15 @@ static int cz_day(void *arg, int day, void *dbp)
     int rc = hnet_sql_internal(cz->ctx, db);
     if (rc)
         return rc;
-    if ((rc = hnet_prepare(cz->ctx, db,
-                           "SELECT src_ip, dst_ip, dst_port, first_ns >= ?3 AS rec,"
-                           " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
-                           " THEN id END), min(first_ns), max(last_ns), min(id)"
-                           " FROM sessions WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6"
-                           " AND dst_port IN (SELECT value FROM json_each(?4))"
-                           " AND ks_internal(src_ip) AND ks_internal(dst_ip)"
-                           " GROUP BY src_ip, dst_ip, dst_port, rec",
-                           &s, "cross-zone")))
+    if ((rc = hunt_prepare_range(cz->ctx, db,
+                                 "SELECT src_ip, dst_ip, dst_port, first_ns >= ?3 AS rec,"
+                                 " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
+                                 " THEN id END), min(first_ns), max(last_ns), min(id)"
+                                 " FROM sessions WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6"
+                                 " AND dst_port IN (SELECT value FROM json_each(?4))"
+                                 " AND ks_internal(src_ip) AND ks_internal(dst_ip)"
+                                 " GROUP BY src_ip, dst_ip, dst_port, rec",
+                                 &s, "cross-zone")))
         return rc;
     sqlite3_bind_int64(s, 3, cz->cut);
     sqlite3_bind_text(s, 4, cz->ports, -1, SQLITE_STATIC);
@@ -143,7 +143,7 @@ static int cz_day(void *arg, int day, void *dbp)
         p->sessions += n;
         p->answered += (uint64_t)sqlite3_column_int64(s, 5);
     }
-    return hsr_finish(cz->ctx, db, s, st, "cross-zone");
+    return hunt_finish(cz->ctx, db, s, st, "cross-zone");
 }
 
 /* A recent (client, server, port) nobody of the client's zone used in the baseline. */

@@ -137,7 +137,7 @@ static int tn_day(void *arg, int day, void *dbp)
         else if (sqlite3_column_text(s, 3))
             name_row(p, s);
     }
-    return dnsq_finish(t->ctx, db, s, st, "dns-tunnel");
+    return hunt_finish(t->ctx, db, s, st, "dns-tunnel");
 }
 
 /* Clients per registered domain, resolvers left out. */

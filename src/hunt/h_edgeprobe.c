@@ -228,21 +228,22 @@ static int ep_hit(struct ep *ep, sqlite3_stmt *ses, sqlite3_stmt *st, const char
 static int ep_urls(struct ep *ep, sqlite3 *db)
 {
     sqlite3_stmt *u = NULL, *ses = NULL, *st = NULL;
-    int rc = hsr_prepare(ep->ctx, db,
-                         "SELECT f.value, f.id FROM fields f JOIN paths p ON p.pid = f.pid"
-                         " WHERE p.path = 'url.original'",
-                         &u, "edge-probe");
+    int rc = hunt_prepare(ep->ctx, db,
+                          "SELECT f.value, f.id FROM fields f JOIN paths p ON p.pid = f.pid"
+                          " WHERE p.path = 'url.original'",
+                          &u, "edge-probe");
     if (!rc)
-        rc = hnet_prepare(ep->ctx, db,
-                          "SELECT src_ip, dst_ip, dst_port, first_ns, last_ns FROM sessions"
-                          " WHERE id = ?3 AND first_ns BETWEEN ?1 AND ?2 ORDER BY piece LIMIT 1",
-                          &ses, "edge-probe");
+        rc = hunt_prepare_range(
+            ep->ctx, db,
+            "SELECT src_ip, dst_ip, dst_port, first_ns, last_ns FROM sessions"
+            " WHERE id = ?3 AND first_ns BETWEEN ?1 AND ?2 ORDER BY piece LIMIT 1",
+            &ses, "edge-probe");
     if (!rc)
-        rc = hsr_prepare(ep->ctx, db,
-                         "SELECT json_extract(json, '$.http.response.status_code') FROM records"
-                         " WHERE id = ?1 AND type = 'http'"
-                         " AND json_extract(json, '$.url.original') = ?2 LIMIT 1",
-                         &st, "edge-probe");
+        rc = hunt_prepare(ep->ctx, db,
+                          "SELECT json_extract(json, '$.http.response.status_code') FROM records"
+                          " WHERE id = ?1 AND type = 'http'"
+                          " AND json_extract(json, '$.url.original') = ?2 LIMIT 1",
+                          &st, "edge-probe");
     if (rc)
         goto out;
     char low[2048];
@@ -283,13 +284,13 @@ static int ep_portals(struct ep *ep, sqlite3 *db)
 {
     int rc;
     sqlite3_stmt *s = NULL;
-    if ((rc = hnet_prepare(ep->ctx, db,
-                           "SELECT dst_ip, count(DISTINCT src_ip) FROM sessions"
-                           " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6 AND piece = 0"
-                           " AND dst_port IN (SELECT value FROM json_each(?3))"
-                           " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
-                           " GROUP BY dst_ip HAVING count(DISTINCT src_ip) >= ?4",
-                           &s, "edge-probe")))
+    if ((rc = hunt_prepare_range(ep->ctx, db,
+                                 "SELECT dst_ip, count(DISTINCT src_ip) FROM sessions"
+                                 " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6 AND piece = 0"
+                                 " AND dst_port IN (SELECT value FROM json_each(?3))"
+                                 " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
+                                 " GROUP BY dst_ip HAVING count(DISTINCT src_ip) >= ?4",
+                                 &s, "edge-probe")))
         return rc;
     sqlite3_bind_text(s, 3, ep->appl_ports, -1, SQLITE_STATIC);
     sqlite3_bind_double(s, 4, ep->min_clients);
@@ -305,7 +306,7 @@ static int ep_portals(struct ep *ep, sqlite3 *db)
         if (n > a->max_clients)
             a->max_clients = n;
     }
-    return hsr_finish(ep->ctx, db, s, st, "edge-probe");
+    return hunt_finish(ep->ctx, db, s, st, "edge-probe");
 }
 
 static int ep_day(void *arg, int day, void *db)
@@ -421,15 +422,16 @@ static int ep_day2(void *arg, int day, void *dbp)
     if (rc)
         return rc;
     struct p2 p2 = {ep, db, NULL};
-    if ((rc = hnet_prepare(ep->ctx, db,
-                           "SELECT dst_ip, dst_port, proto, first_ns >= ?4 AS aft,"
-                           " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
-                           " THEN id END), min(first_ns), max(last_ns), min(id)"
-                           " FROM sessions WHERE src_ip = ?3 AND first_ns BETWEEN ?1 AND ?2"
-                           " AND proto IN (6, 17) AND ks_internal(dst_ip) AND dst_ip <> src_ip"
-                           " AND dst_port NOT IN (SELECT value FROM json_each(?5))"
-                           " GROUP BY dst_ip, dst_port, proto, aft",
-                           &p2.s, "edge-probe")))
+    if ((rc =
+             hunt_prepare_range(ep->ctx, db,
+                                "SELECT dst_ip, dst_port, proto, first_ns >= ?4 AS aft,"
+                                " count(DISTINCT id), count(DISTINCT CASE WHEN dst_payload > 0"
+                                " THEN id END), min(first_ns), max(last_ns), min(id)"
+                                " FROM sessions WHERE src_ip = ?3 AND first_ns BETWEEN ?1 AND ?2"
+                                " AND proto IN (6, 17) AND ks_internal(dst_ip) AND dst_ip <> src_ip"
+                                " AND dst_port NOT IN (SELECT value FROM json_each(?5))"
+                                " GROUP BY dst_ip, dst_port, proto, aft",
+                                &p2.s, "edge-probe")))
         return rc;
     sqlite3_bind_text(p2.s, 5, ep->quiet_ports, -1, SQLITE_STATIC);
     rc = hunt_map_each(&ep->appls, ep_outbound, &p2);

@@ -44,9 +44,8 @@ static int lc_day(void *arg, int day, void *dbp)
     struct lc *lc = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(lc->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(db,
+    int rc =
+        hunt_prepare_range(lc->ctx, db,
                            "SELECT src_ip, dst_ip, dst_port, proto, count(*),"
                            " sum(last_ns - first_ns), max(last_ns - first_ns), id,"
                            " min(first_ns), max(last_ns), sum(src_bytes), sum(dst_bytes),"
@@ -54,10 +53,9 @@ static int lc_day(void *arg, int day, void *dbp)
                            " FROM sessions WHERE first_ns BETWEEN ?1 AND ?2 AND proto IN (6, 17)"
                            " GROUP BY src_ip, dst_ip, dst_port, proto"
                            " HAVING sum(last_ns - first_ns) >= ?3",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(lc->ctx, KS_ESQL, "long-conn: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "long-conn");
+    if (rc)
+        return rc;
     /* A pair needs at least a minute on one day to matter at all. */
     sqlite3_bind_int64(s, 3, (int64_t)60 * 1000000000);
     int st;
@@ -96,10 +94,7 @@ static int lc_day(void *arg, int day, void *dbp)
         p->bytes_out += (uint64_t)sqlite3_column_int64(s, 10);
         p->bytes_in += (uint64_t)sqlite3_column_int64(s, 11);
     }
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(lc->ctx, KS_ESQL, "long-conn: %s", sqlite3_errmsg(db));
-    return 0;
+    return hunt_finish(lc->ctx, db, s, st, "long-conn");
 }
 
 static int lc_emit(void *arg, const void *key, size_t klen, void *value)

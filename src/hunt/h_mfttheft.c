@@ -78,14 +78,15 @@ static int mft_day(void *arg, int day, void *dbp)
     int rc = hnet_sql_internal(m->ctx, db);
     if (rc)
         return rc;
-    if ((rc = hnet_prepare(m->ctx, db,
-                           "SELECT dst_ip, dst_port, src_ip, count(DISTINCT id), sum(dst_bytes),"
-                           " min(first_ns), max(last_ns) FROM sessions"
-                           " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6"
-                           " AND dst_port IN (SELECT value FROM json_each(?3))"
-                           " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
-                           " GROUP BY dst_ip, dst_port, src_ip",
-                           &s, "mft-theft")))
+    if ((rc = hunt_prepare_range(
+             m->ctx, db,
+             "SELECT dst_ip, dst_port, src_ip, count(DISTINCT id), sum(dst_bytes),"
+             " min(first_ns), max(last_ns) FROM sessions"
+             " WHERE first_ns BETWEEN ?1 AND ?2 AND proto = 6"
+             " AND dst_port IN (SELECT value FROM json_each(?3))"
+             " AND ks_internal(dst_ip) AND NOT ks_internal(src_ip)"
+             " GROUP BY dst_ip, dst_port, src_ip",
+             &s, "mft-theft")))
         return rc;
     sqlite3_bind_text(s, 3, m->ports, -1, SQLITE_STATIC);
     int st;
@@ -130,7 +131,7 @@ static int mft_day(void *arg, int day, void *dbp)
             c->max_last_ns = l;
         }
     }
-    return hsr_finish(m->ctx, db, s, st, "mft-theft");
+    return hunt_finish(m->ctx, db, s, st, "mft-theft");
 }
 
 /* The median client-day of each server, kept in days.v[0] once computed (days.n = 1). */
@@ -199,12 +200,12 @@ static int mft_evidence(void *arg, int day, void *dbp)
     struct mft *m = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    if ((rc = hnet_prepare(m->ctx, db,
-                           "SELECT id, sum(dst_bytes) FROM sessions WHERE dst_ip = ?3"
-                           " AND src_ip = ?4 AND dst_port = ?5 AND proto = 6"
-                           " AND first_ns BETWEEN ?1 AND ?2 GROUP BY id ORDER BY 2 DESC, 1"
-                           " LIMIT 32",
-                           &s, "mft-theft")))
+    if ((rc = hunt_prepare_range(m->ctx, db,
+                                 "SELECT id, sum(dst_bytes) FROM sessions WHERE dst_ip = ?3"
+                                 " AND src_ip = ?4 AND dst_port = ?5 AND proto = 6"
+                                 " AND first_ns BETWEEN ?1 AND ?2 GROUP BY id ORDER BY 2 DESC, 1"
+                                 " LIMIT 32",
+                                 &s, "mft-theft")))
         return rc;
     for (size_t i = 0; i < m->ncands; i++) {
         struct cand *cd = &m->cands[i];

@@ -131,7 +131,7 @@ static int nx_day(void *arg, int day, void *dbp)
             h->sessions += (uint64_t)sqlite3_column_int64(s, 5);
         }
     }
-    return dnsq_finish(x->ctx, db, s, st, "nxdomain");
+    return hunt_finish(x->ctx, db, s, st, "nxdomain");
 }
 
 static int nx_emit(void *arg, const void *key, size_t klen, void *value)

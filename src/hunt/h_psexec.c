@@ -133,7 +133,7 @@ static int pe_day(void *arg, int day, void *dbp)
         " ORDER BY s.id";
 #undef PE_OPS
     sqlite3_stmt *s;
-    int rc = hsr_prepare(pe->ctx, db, sql, &s, "psexec");
+    int rc = hunt_prepare(pe->ctx, db, sql, &s, "psexec");
     if (rc)
         return rc;
     int64_t lo, hi;
@@ -227,7 +227,7 @@ static int pe_day(void *arg, int day, void *dbp)
         copy_once(p->exe_share, sizeof p->exe_share,
                   (const unsigned char *)(share ? hsr_basename(share) : ""));
     }
-    return hsr_finish(pe->ctx, db, s, st, "psexec");
+    return hunt_finish(pe->ctx, db, s, st, "psexec");
 }
 
 static int pe_emit(void *arg, const void *key, size_t klen, void *value)

@@ -107,7 +107,7 @@ static int add_host(uint8_t (*hosts)[16], unsigned *n, unsigned keep, const uint
 static int rt_kind_day(struct rt *rt, sqlite3 *db, int kind)
 {
     int64_t pid;
-    int rc = tw_pid(db, kind_path[kind], &pid);
+    int rc = hunt_path_id(db, kind_path[kind], &pid);
     if (rc)
         return rc > 0 ? 0 : hunt_fail(rt->ctx, rc, "rare-tls: %s", sqlite3_errmsg(db));
     sqlite3_stmt *s = NULL;
@@ -264,7 +264,7 @@ static int rt_detail_day(void *arg, int day, void *dbp)
     int64_t pids[K_N];
     int have[K_N];
     for (int k = 0; k < K_N; k++) {
-        int rc = tw_pid(db, kind_path[k], &pids[k]);
+        int rc = hunt_path_id(db, kind_path[k], &pids[k]);
         if (rc < 0)
             return hunt_fail(rt->ctx, rc, "rare-tls: %s", sqlite3_errmsg(db));
         have[k] = rc == 0;
@@ -325,7 +325,7 @@ static int rt_ja3_day(void *arg, int day, void *dbp)
     struct rt *rt = arg;
     sqlite3 *db = dbp;
     int64_t pid;
-    int rc = tw_pid(db, "tls.client.ja3", &pid);
+    int rc = hunt_path_id(db, "tls.client.ja3", &pid);
     if (rc)
         return rc > 0 ? 0 : hunt_fail(rt->ctx, rc, "rare-tls: %s", sqlite3_errmsg(db));
     sqlite3_stmt *s = NULL;

@@ -242,7 +242,7 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         " WHERE s.first_ns BETWEEN ?1 AND ?2 AND r.type = 'dcerpc' AND u IN " RX_UUIDS
         " GROUP BY s.id, u, op ORDER BY s.id";
     sqlite3_stmt *s;
-    int rc = hsr_prepare(rx->ctx, db, sql, &s, "remote-exec");
+    int rc = hunt_prepare(rx->ctx, db, sql, &s, "remote-exec");
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, lo);
@@ -279,7 +279,7 @@ static int rx_rpc(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (x && !e->extra[0])
             snprintf(e->extra, sizeof e->extra, "%s", (const char *)x);
     }
-    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
+    return hunt_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
@@ -303,7 +303,7 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         " FROM cand JOIN sessions s ON s.id = cand.id WHERE s.first_ns BETWEEN ?1 AND ?2"
         " ORDER BY s.id";
     sqlite3_stmt *s;
-    int rc = hsr_prepare(rx->ctx, db, sql, &s, "remote-exec");
+    int rc = hunt_prepare(rx->ctx, db, sql, &s, "remote-exec");
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, lo);
@@ -348,18 +348,18 @@ static int rx_winrm(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (ua && (!e->extra[0] || w >= 0.85))
             snprintf(e->extra, sizeof e->extra, "user agent %s", ua);
     }
-    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
+    return hunt_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 /* Servers that answered Kerberos (88) and LDAP (389): domain controllers, for dcs = auto. */
 static int rx_servers(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
 {
     sqlite3_stmt *s;
-    int rc = hsr_prepare(rx->ctx, db,
-                         "SELECT dst_ip, dst_port FROM sessions WHERE dst_port IN (88, 389)"
-                         " AND dst_pkts > 0 AND first_ns BETWEEN ?1 AND ?2"
-                         " GROUP BY dst_ip, dst_port",
-                         &s, "remote-exec");
+    int rc = hunt_prepare(rx->ctx, db,
+                          "SELECT dst_ip, dst_port FROM sessions WHERE dst_port IN (88, 389)"
+                          " AND dst_pkts > 0 AND first_ns BETWEEN ?1 AND ?2"
+                          " GROUP BY dst_ip, dst_port",
+                          &s, "remote-exec");
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, lo);
@@ -372,7 +372,7 @@ static int rx_servers(struct rx *rx, sqlite3 *db, int64_t lo, int64_t hi)
         if (f)
             *f |= sqlite3_column_int(s, 1) == 88 ? 1 : 2;
     }
-    return hsr_finish(rx->ctx, db, s, st, "remote-exec");
+    return hunt_finish(rx->ctx, db, s, st, "remote-exec");
 }
 
 static int rx_day(void *arg, int day, void *dbp)

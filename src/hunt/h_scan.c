@@ -102,7 +102,7 @@ static int scan_day(void *arg, int day, void *dbp)
     sqlite3_stmt *s = NULL;
     /* Only probes are grouped (most sessions are not): the window's sessions in all are
        counted for the best window only, in pass 2. */
-    if ((rc = hnet_prepare(
+    if ((rc = hunt_prepare_range(
              sc->ctx, db,
              "SELECT src, b, count(*), max(pports), sum(np), sum(nf), sum(nr),"
              " min(f), max(l) FROM ("
@@ -150,7 +150,7 @@ static int scan_day(void *arg, int day, void *dbp)
         if (w.score > p->best.score)
             p->best = w;
     }
-    return hsr_finish(sc->ctx, db, s, st, "scan");
+    return hunt_finish(sc->ctx, db, s, st, "scan");
 }
 
 /* Pass 2, per source whose best window lies in this day: evidence, ports, vertical target. */
@@ -190,7 +190,7 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
     for (int k = 0; k < 4; k++) {
         int q = order[k] == 0 && !horiz ? 1 : order[k];
         sqlite3_stmt *s = NULL;
-        int rc = hsr_prepare(sc->ctx, db, sql[q], &s, "scan");
+        int rc = hunt_prepare(sc->ctx, db, sql[q], &s, "scan");
         if (rc)
             return rc;
         sqlite3_bind_int64(s, 1, lo);
@@ -217,7 +217,7 @@ static int scan_detail(struct scan *sc, sqlite3 *db, struct src *p)
                 port_hi = sqlite3_column_int(s, 3);
             }
         }
-        if ((rc = hsr_finish(sc->ctx, db, s, st, "scan")))
+        if ((rc = hunt_finish(sc->ctx, db, s, st, "scan")))
             return rc;
     }
 

@@ -198,34 +198,8 @@ int hsr_sql_register(void *dbp)
     return 0;
 }
 
-int hsr_prepare(struct hunt_ctx *ctx, sqlite3 *db, const char *sql, sqlite3_stmt **s,
-                const char *who)
+int64_t hsr_pid(void *db, const char *path)
 {
-    *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
-        return hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
-    return 0;
-}
-
-int hsr_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *s, int st, const char *who)
-{
-    int rc = 0;
-    if (st != SQLITE_DONE)
-        rc = hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return rc;
-}
-
-int64_t hsr_pid(void *dbp, const char *path)
-{
-    sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    int64_t pid = -1;
-    if (sqlite3_prepare_v2(db, "SELECT pid FROM paths WHERE path = ?1", -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        pid = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return pid;
+    int64_t pid;
+    return hunt_path_id(db, path, &pid) == 0 ? pid : -1;
 }

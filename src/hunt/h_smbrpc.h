@@ -89,12 +89,6 @@ double hsr_rx_score(double w, uint64_t calls, unsigned others, unsigned ndays);
    baseline (h_collection.c). */
 double hsr_collection_score(double rf, double rb, double half);
 
-/* Prepare sql on db; when SQLite refuses, the run fails with "who: <SQLite's message>". */
-int hsr_prepare(struct hunt_ctx *ctx, sqlite3 *db, const char *sql, sqlite3_stmt **s,
-                const char *who);
-/* Finalize s after its last step returned st; the run fails unless st is SQLITE_DONE. */
-int hsr_finish(struct hunt_ctx *ctx, sqlite3 *db, sqlite3_stmt *s, int st, const char *who);
-
 /* The pid of a record path in a day file, or -1 when the day file never saw it. */
 int64_t hsr_pid(void *db, const char *path);
 

@@ -228,6 +228,20 @@ const struct hunt_coverage *hunt_cov(const struct hunt_ctx *ctx);
  */
 int hunt_days(struct hunt_ctx *ctx, int (*cb)(void *arg, int day, void *db), void *arg);
 
+/*
+ * SQL on a day file (db is its sqlite3 *, stmt a sqlite3_stmt **): prepare sql, failing the run
+ * with `who` and SQLite's message; hunt_prepare_range also binds ?1 and ?2 to the run's range
+ * (hunt_range).  After the step loop, hunt_finish(…, st = the last step's result, …)
+ * finalizes and fails the run unless st is SQLITE_DONE (the message is read before finalize).
+ */
+int hunt_prepare(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt, const char *who);
+int hunt_prepare_range(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt,
+                       const char *who);
+int hunt_finish(struct hunt_ctx *ctx, void *db, void *stmt, int st, const char *who);
+/* The number of a record path in a day file's `paths`: 0 with *pid, 1 when the day file has no
+   such path, KS_ESQL. */
+int hunt_path_id(void *db, const char *path, int64_t *pid);
+
 /* Hand one result to the runner (copied).  KS_ENOMEM when it cannot keep it. */
 int hunt_emit(struct hunt_ctx *ctx, const struct hunt_result *r);
 /* For messages from an analysis (a bad parameter combination …): the run fails with it. */
@@ -241,6 +255,10 @@ void hunt_addr(const void *blob, int len, char *dst, size_t n);
 /* The registered domain (public suffix + one label) of name, in dst; "" when name is a suffix or
    not a domain.  Uses the public suffix list (libpsl). */
 void hunt_regdomain(const char *name, char *dst, size_t n);
+/* Is name dom or a name under it?  Case-insensitive, one trailing dot ignored on either, a
+   leading "*." on dom ignored; a longer label never matches ("notevil.com" is not under
+   "evil.com"). */
+int hunt_name_under(const char *name, const char *dom);
 /* Shannon entropy of s in bits per character. */
 double hunt_entropy(const char *s, size_t n);
 /* Sorts v (n values) in place and returns its median / quantile q in [0,1]. */

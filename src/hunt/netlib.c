@@ -99,19 +99,6 @@ int hnet_sql_internal(struct hunt_ctx *ctx, void *db)
     return 0;
 }
 
-int hnet_prepare(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt, const char *who)
-{
-    sqlite3_stmt **s = stmt;
-    int rc = hsr_prepare(ctx, db, sql, s, who);
-    if (rc)
-        return rc;
-    int64_t lo, hi;
-    hunt_range(ctx, &lo, &hi);
-    sqlite3_bind_int64(*s, 1, lo);
-    sqlite3_bind_int64(*s, 2, hi);
-    return 0;
-}
-
 int64_t hnet_cut(struct hunt_ctx *ctx, double recent_s)
 {
     const struct hunt_coverage *cov = hunt_cov(ctx);

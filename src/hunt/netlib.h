@@ -48,12 +48,6 @@ int hnet_zone_private(const uint8_t ip[16], char *dst, size_t n);
 int hnet_sql_internal(struct hunt_ctx *ctx, void *db);
 
 /*
- * Prepare sql on a day file's db (hsr_prepare: the run fails with "who: <SQLite's message>")
- * and bind the run's range to ?1 and ?2.  Finish with hsr_finish (h_smbrpc.h).
- */
-int hnet_prepare(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt, const char *who);
-
-/*
  * Where the recent window starts: the end of the run's data minus `recent` seconds, never
  * before its start (hunt_cov).  Sessions before it are the baseline.
  */

@@ -131,6 +131,54 @@ int hunt_days(struct hunt_ctx *ctx, int (*cb)(void *arg, int day, void *db), voi
     return store_days_each(ctx->st, ctx->since_ns, ctx->until_ns, day_thunk, &d);
 }
 
+int hunt_prepare(struct hunt_ctx *ctx, void *dbp, const char *sql, void *stmt, const char *who)
+{
+    sqlite3 *db = dbp;
+    sqlite3_stmt **s = stmt;
+    *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
+        return hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
+    return 0;
+}
+
+int hunt_prepare_range(struct hunt_ctx *ctx, void *db, const char *sql, void *stmt, const char *who)
+{
+    int rc = hunt_prepare(ctx, db, sql, stmt, who);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = *(sqlite3_stmt **)stmt;
+    sqlite3_bind_int64(s, 1, ctx->since_ns);
+    sqlite3_bind_int64(s, 2, ctx->until_ns);
+    return 0;
+}
+
+int hunt_finish(struct hunt_ctx *ctx, void *db, void *stmt, int st, const char *who)
+{
+    int rc = 0;
+    if (st != SQLITE_DONE) /* the message is the connection's: read it before finalize */
+        rc = hunt_fail(ctx, KS_ESQL, "%s: %s", who, sqlite3_errmsg(db));
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int hunt_path_id(void *dbp, const char *path, int64_t *pid)
+{
+    sqlite3 *db = dbp;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT pid FROM paths WHERE path = ?1", -1, &s, NULL) != SQLITE_OK)
+        return KS_ESQL;
+    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+    int st = sqlite3_step(s), rc;
+    if (st == SQLITE_ROW) {
+        *pid = sqlite3_column_int64(s, 0);
+        rc = 0;
+    } else {
+        rc = st == SQLITE_DONE ? 1 : KS_ESQL;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int hunt_emit(struct hunt_ctx *ctx, const struct hunt_result *r)
 {
     struct hunt_result *x;
@@ -181,20 +229,6 @@ int hunt_fail(struct hunt_ctx *ctx, int code, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- allowlist */
 
-static int suffix_match(const char *name, const char *dom)
-{
-    size_t nl = strlen(name), dl = strlen(dom);
-    if (dom[0] == '*' && dom[1] == '.') {
-        dom += 2;
-        dl -= 2;
-    }
-    if (!dl || nl < dl)
-        return 0;
-    if (strcasecmp(name + nl - dl, dom) != 0)
-        return 0;
-    return nl == dl || name[nl - dl - 1] == '.';
-}
-
 static int host_match(const char *value, const char *host)
 {
     struct hunt_zones z = {0};
@@ -221,9 +255,9 @@ int hunt_allow_matches(const struct hunt_allow *a, const char *hunt, const struc
     if (strcmp(a->kind, "host") == 0)
         return host_match(a->value, r->src) || host_match(a->value, r->dst);
     if (strcmp(a->kind, "domain") == 0)
-        return r->domain[0] && suffix_match(r->domain, a->value);
+        return r->domain[0] && hunt_name_under(r->domain, a->value);
     if (strcmp(a->kind, "sni") == 0)
-        return r->domain[0] && (a->value[0] == '*' ? suffix_match(r->domain, a->value)
+        return r->domain[0] && (a->value[0] == '*' ? hunt_name_under(r->domain, a->value)
                                                    : strcasecmp(r->domain, a->value) == 0);
     if (strcmp(a->kind, "ja3") == 0 || strcmp(a->kind, "ja4") == 0 || strcmp(a->kind, "fp") == 0)
         return r->fp[0] && strcasecmp(r->fp, a->value) == 0;

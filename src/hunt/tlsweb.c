@@ -1,6 +1,8 @@
 /* tlsweb.c — helpers of the TLS and web hunts (tlsweb.h). */
 #include "hunt/tlsweb.h"
 
+#include "hunt/hunt.h"
+
 #include "core/err.h"
 
 #include <arpa/inet.h>
@@ -10,24 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-int tw_pid(void *dbp, const char *path, int64_t *pid)
-{
-    sqlite3 *db = dbp;
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT pid FROM paths WHERE path = ?1", -1, &s, NULL) != SQLITE_OK)
-        return KS_ESQL;
-    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-    int st = sqlite3_step(s), rc;
-    if (st == SQLITE_ROW) {
-        *pid = sqlite3_column_int64(s, 0);
-        rc = 0;
-    } else {
-        rc = st == SQLITE_DONE ? 1 : KS_ESQL;
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
 
 /* Length of s without one trailing dot. */
 static size_t name_len(const char *s)
@@ -50,18 +34,6 @@ int tw_name_covers(const char *pattern, const char *host)
         return rl == pl - 2 && rl > 0 && strncasecmp(dot + 1, pattern + 2, rl) == 0;
     }
     return pl == hl && strncasecmp(pattern, host, pl) == 0;
-}
-
-int tw_under(const char *name, const char *dom)
-{
-    if (dom[0] == '*' && dom[1] == '.')
-        dom += 2;
-    size_t nl = name_len(name), dl = name_len(dom);
-    if (!dl || nl < dl)
-        return 0;
-    if (strncasecmp(name + nl - dl, dom, dl) != 0)
-        return 0;
-    return nl == dl || name[nl - dl - 1] == '.';
 }
 
 int tw_ip16(const char *s, uint8_t out[16])
@@ -234,7 +206,7 @@ int tw_host_is_pki(const char *host)
 {
     if (!host || !*host)
         return 0;
-    if (tw_under(host, "pki.goog") || tw_under(host, "windowsupdate.com"))
+    if (hunt_name_under(host, "pki.goog") || hunt_name_under(host, "windowsupdate.com"))
         return 1;
     for (const char *l = host; l; l = strchr(l, '.') ? strchr(l, '.') + 1 : NULL)
         if (strncasecmp(l, "ocsp", 4) == 0 || strncasecmp(l, "crl", 3) == 0)

@@ -11,22 +11,12 @@
 #include <stdint.h>
 
 /*
- * The pid of a record path in a day file's `paths` table (docs/store.md): 0 and *pid, 1 when
- * the day has no value under that path (nothing to read), or a negative KS_* error.
- */
-int tw_pid(void *db, const char *path, int64_t *pid);
-
-/*
  * Does a certificate name (a SAN dNSName or the CN) cover host?  RFC 6125 §6.4.3: exact
  * (case-insensitive, a trailing dot ignored), or a wildcard "*." as the whole left-most label,
  * which stands for exactly one label ("*.example.com" covers "a.example.com", neither
  * "example.com" nor "a.b.example.com").
  */
 int tw_name_covers(const char *pattern, const char *host);
-
-/* Is name dom itself or a name under it (case-insensitive, label boundary)?  A pattern may
-   start with "*." (same meaning).  "" never matches. */
-int tw_under(const char *name, const char *dom);
 
 /* A textual IPv4/IPv6 address into konseki's 16-byte form (IPv4 as ::ffff:a.b.c.d); 0 or -1. */
 int tw_ip16(const char *s, uint8_t out[16]);

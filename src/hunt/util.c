@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---------------------------------------------------------------- zones */
 
@@ -237,6 +238,25 @@ void hunt_regdomain(const char *name, char *dst, size_t n)
             return;
     }
     snprintf(dst, n, "%s", r);
+}
+
+/* Length of s without one trailing dot. */
+static size_t name_len(const char *s)
+{
+    size_t n = strlen(s);
+    return n && s[n - 1] == '.' ? n - 1 : n;
+}
+
+int hunt_name_under(const char *name, const char *dom)
+{
+    if (dom[0] == '*' && dom[1] == '.')
+        dom += 2;
+    size_t nl = name_len(name), dl = name_len(dom);
+    if (!dl || nl < dl)
+        return 0;
+    if (strncasecmp(name + nl - dl, dom, dl) != 0)
+        return 0;
+    return nl == dl || name[nl - dl - 1] == '.';
 }
 
 double hunt_entropy(const char *s, size_t n)

@@ -1,4 +1,5 @@
 /* Unit tests of the TLS and web hunts' pure helpers (src/hunt/tlsweb.h). */
+#include "hunt/hunt.h"
 #include "hunt/tlsweb.h"
 
 #include "t.h"
@@ -24,13 +25,13 @@ TEST(hunt_tlsweb_name_covers)
 
 TEST(hunt_tlsweb_under)
 {
-    ASSERT_TRUE(tw_under("content.dropboxapi.com", "dropboxapi.com"));
-    ASSERT_TRUE(tw_under("DROPBOXAPI.COM", "dropboxapi.com"));
-    ASSERT_TRUE(tw_under("a.b.mega.co.nz", "*.mega.co.nz"));
-    ASSERT_TRUE(!tw_under("notdropboxapi.com", "dropboxapi.com"));
-    ASSERT_TRUE(!tw_under("dropboxapi.com.evil.example", "dropboxapi.com"));
-    ASSERT_TRUE(!tw_under("com", "dropboxapi.com"));
-    ASSERT_TRUE(!tw_under("x.com", ""));
+    ASSERT_TRUE(hunt_name_under("content.dropboxapi.com", "dropboxapi.com"));
+    ASSERT_TRUE(hunt_name_under("DROPBOXAPI.COM", "dropboxapi.com"));
+    ASSERT_TRUE(hunt_name_under("a.b.mega.co.nz", "*.mega.co.nz"));
+    ASSERT_TRUE(!hunt_name_under("notdropboxapi.com", "dropboxapi.com"));
+    ASSERT_TRUE(!hunt_name_under("dropboxapi.com.evil.example", "dropboxapi.com"));
+    ASSERT_TRUE(!hunt_name_under("com", "dropboxapi.com"));
+    ASSERT_TRUE(!hunt_name_under("x.com", ""));
 }
 
 TEST(hunt_tlsweb_ua_classify)
