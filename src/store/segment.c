@@ -155,13 +155,14 @@ static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 }
 
 /*
- * Durable stores start writeback of every completed 32 MiB without waiting for
- * it, so the checkpoint's fdatasync finds little left to do.
+ * Start writeback of every completed 32 MiB without waiting for it: the disk
+ * writes while ingest goes on, instead of the kernel's dirty-page limits
+ * stalling us later or a durable checkpoint's fdatasync finding it all to do.
  */
-static void writeback_hint(const struct store *st, struct seg_writer *w, uint64_t end)
+static void writeback_hint(struct seg_writer *w, uint64_t end)
 {
     uint64_t flushed = end & ~(uint64_t)(SEG_WRITEBACK - 1);
-    if (st->durable && flushed > w->writeback) {
+    if (flushed > w->writeback) {
         sync_file_range(w->fd, (off_t)w->writeback, (off_t)(flushed - w->writeback),
                         SYNC_FILE_RANGE_WRITE);
         w->writeback = flushed;
@@ -205,7 +206,7 @@ static int zw_frame(struct store *st, struct seg_writer *w)
         return store_set_err(st, rc, "segment %u: too many frames", w->seg_id);
     w->zoff += c;
     w->flen = 0;
-    writeback_hint(st, w, w->zoff);
+    writeback_hint(w, w->zoff);
     return 0;
 }
 
@@ -291,7 +292,7 @@ static int writer_flush(struct store *st, struct seg_writer *w, int do_sync)
         w->niov = 0;
         w->wlen = 0;
         w->iov_bytes = 0;
-        writeback_hint(st, w, w->off);
+        writeback_hint(w, w->off);
     }
     if (do_sync && fdatasync(w->fd) != 0)
         return store_set_err(st, KS_EIO, "sync segment %u: %s", w->seg_id, strerror(errno));
