@@ -469,8 +469,9 @@ static struct jnode *jwalk(struct jtree *t, struct jnode *node, const char *path
 {
     const char *p = path;
     while (node && *p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        size_t len = 0;
+        while (p[len] && p[len] != '.')
+            len++;
         node = jchild(t, node, p, len);
         p += len;
         if (*p == '.')
@@ -505,50 +506,66 @@ static void push_val(struct jtree *t, struct jnode *n, size_t e)
     n->last = (long)e;
 }
 
-/* The JSON text goes into the pool's buffer; a failed append (the cap) is sticky. */
+/* The JSON text goes into the pool's buffer; a failed reserve (the cap) is sticky. */
 struct jout {
     struct buf *b;
     int err;
 };
 
-static void jput(struct jout *w, const void *s, size_t n)
+/* Room for n more bytes; 0 when there is none (the error is kept). */
+static inline int jroom(struct jout *w, size_t n)
 {
     struct buf *b = w->b;
-    if (!n || w->err || (b->alloc - b->len < n && (w->err = buf_reserve(b, n)) != 0))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
+    if (w->err)
+        return 0;
+    if (b->alloc - b->len < n && (w->err = buf_reserve(b, n)) != 0)
+        return 0;
+    return 1;
 }
 
-static void jputc(struct jout *w, char c)
+static inline void jput(struct jout *w, const void *s, size_t n)
 {
-    struct buf *b = w->b;
-    if (w->err || (b->alloc == b->len && (w->err = buf_reserve(b, 1)) != 0))
-        return;
-    b->data[b->len++] = (uint8_t)c;
+    if (n && jroom(w, n)) {
+        memcpy(w->b->data + w->b->len, s, n);
+        w->b->len += n;
+    }
+}
+
+static inline void jputc(struct jout *w, char c)
+{
+    if (jroom(w, 1))
+        w->b->data[w->b->len++] = (uint8_t)c;
 }
 
 static void json_str(struct jout *w, const char *s, size_t n)
 {
     static const char hx[] = "0123456789abcdef";
-    jputc(w, '"');
-    size_t run = 0; /* start of the bytes that need no escape */
+    /* the text, its quotes, and room for more as escapes come */
+    if (!jroom(w, n + 2))
+        return;
+    struct buf *b = w->b;
+    b->data[b->len++] = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20)
+        if (c != '"' && c != '\\' && c >= 0x20) {
+            b->data[b->len++] = c;
             continue;
-        jput(w, s + run, i - run);
-        run = i + 1;
-        if (c < 0x20) {
-            const char esc[6] = {'\\', 'u', '0', '0', hx[c >> 4], hx[c & 15]};
-            jput(w, esc, sizeof esc);
-        } else {
-            const char esc[2] = {'\\', (char)c};
-            jput(w, esc, sizeof esc);
         }
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t el = 2;
+        if (c < 0x20) {
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hx[c >> 4];
+            esc[5] = hx[c & 15];
+            el = 6;
+        }
+        /* the escape replaces one byte already counted; keep room for the rest */
+        if (!jroom(w, el - 1 + n - i + 1))
+            return;
+        memcpy(b->data + b->len, esc, el);
+        b->len += el;
     }
-    jput(w, s + run, n - run);
-    jputc(w, '"');
+    b->data[b->len++] = '"';
 }
 
 static void json_val(struct jout *w, const struct proto_open *r, const struct entry *e)

@@ -165,6 +165,7 @@ TEST(proto_out_text_numbers_and_value_key)
               10);
     proto_cstr(&o, "t.a", "1");
     proto_cstr(&o, "t.a.b", "2");
+    proto_cstr(&o, "t.k\x01\"", "3"); /* a key is escaped as JSON too */
     proto_end(&o);
     ASSERT_EQ(o.nrecs, 1);
     ASSERT_STR_EQ(proto_out_get(&o, 0, "t.min"), "-9223372036854775808");
@@ -174,6 +175,6 @@ TEST(proto_out_text_numbers_and_value_key)
     ASSERT_STR_EQ(o.recs[0].json,
                   "{\"t\":{\"min\":-9223372036854775808,\"max\":9223372036854775807,"
                   "\"zero\":0,\"neg\":-42,\"s\":\"ab\xc3\xa9\\\\xffc\\\\d\\\\x7f\\\"\","
-                  "\"a\":{\"b\":\"2\",\"value\":\"1\"}}}");
+                  "\"a\":{\"b\":\"2\",\"value\":\"1\"},\"k\\u0001\\\"\":\"3\"}}");
     proto_out_release(&o);
 }
