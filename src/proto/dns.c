@@ -35,6 +35,7 @@
  */
 #include "proto/dns.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "core/rdr.h"
 
@@ -393,7 +394,10 @@ static void write_rdata(struct proto_out *o, const struct dns_msg *m, const stru
     case T_AAAA:
         if (rr->rdlen != (rr->type == T_A ? 4u : 16u))
             goto bad;
-        inet_ntop(rr->type == T_A ? AF_INET : AF_INET6, d, t, sizeof t);
+        if (rr->type == T_A)
+            addr_format4(d, t);
+        else
+            inet_ntop(AF_INET6, d, t, sizeof t);
         proto_cstr(o, sp->data, t);
         return;
     case T_NS:
@@ -497,7 +501,10 @@ static void write_resolved(struct proto_out *o, const struct dns_msg *m)
             break;
         char t[64];
         if ((rr.type == T_A && rr.rdlen == 4) || (rr.type == T_AAAA && rr.rdlen == 16)) {
-            inet_ntop(rr.type == T_A ? AF_INET : AF_INET6, m->p + rr.rd, t, sizeof t);
+            if (rr.type == T_A)
+                addr_format4(m->p + rr.rd, t);
+            else
+                inet_ntop(AF_INET6, m->p + rr.rd, t, sizeof t);
             proto_cstr(o, "dns.resolved_ip", t);
         }
     }

@@ -544,13 +544,15 @@ static void json_str(struct jout *w, const char *s, size_t n)
     if (!jroom(w, n + 2))
         return;
     struct buf *b = w->b;
-    b->data[b->len++] = '"';
+    uint8_t *d = b->data + b->len; /* a local cursor: stores through it cannot touch b->len */
+    *d++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c != '"' && c != '\\' && c >= 0x20) {
-            b->data[b->len++] = c;
+            *d++ = c;
             continue;
         }
+        b->len = (size_t)(d - b->data);
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
         size_t el = 2;
         if (c < 0x20) {
@@ -563,9 +565,10 @@ static void json_str(struct jout *w, const char *s, size_t n)
         if (!jroom(w, el - 1 + n - i + 1))
             return;
         memcpy(b->data + b->len, esc, el);
-        b->len += el;
+        d = b->data + b->len + el;
     }
-    b->data[b->len++] = '"';
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
 }
 
 static void json_val(struct jout *w, const struct proto_open *r, const struct entry *e)
