@@ -57,6 +57,8 @@ struct proto_pool {
     size_t nodes_alloc;
     long *next;
     size_t next_alloc;
+    struct jnode **elem;
+    size_t elem_alloc;
 };
 
 #define JSON_MAX (4 * PROTO_REC_MAX_BYTES + 4096)
@@ -95,6 +97,7 @@ void proto_pool_free(struct proto_pool *p)
     buf_release(&p->json);
     free(p->nodes);
     free(p->next);
+    free(p->elem);
     free(p);
 }
 
@@ -425,8 +428,9 @@ struct jnode {
 };
 
 struct jtree {
-    long *next;        /* next value of the same node, per entry (-1 = last) */
-    struct jnode *all; /* chunk of nodes */
+    long *next;          /* next value of the same node, per entry (-1 = last) */
+    struct jnode **elem; /* per item: its element once made (NULL before) */
+    struct jnode *all;   /* chunk of nodes */
     size_t n, alloc;
     int oom;
 };
@@ -483,6 +487,8 @@ static struct jnode *jwalk(struct jtree *t, struct jnode *node, const char *path
 /* The element object for item id `it` (creating the chain of enclosing items). */
 static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct proto_open *r, int it)
 {
+    if (t->elem[it])
+        return t->elem[it];
     const struct item *im = &r->items[it];
     const char *ipath = (const char *)r->strs.data + im->path;
     struct jnode *base = root;
@@ -493,7 +499,7 @@ static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct pro
         rel = ipath + pl + (ipath[pl] == '.' ? 1 : 0);
     }
     struct jnode *arr = jwalk(t, base, rel);
-    return arr ? jelem(t, arr, it) : NULL;
+    return t->elem[it] = arr ? jelem(t, arr, it) : NULL;
 }
 
 static void push_val(struct jtree *t, struct jnode *n, size_t e)
@@ -653,10 +659,14 @@ static int build_json(struct proto_pool *p, const struct proto_open *r)
     struct jtree t = {0};
     t.alloc = r->nodes + 1;
     if (pool_grow(&p->nodes, &p->nodes_alloc, t.alloc, sizeof *p->nodes) ||
-        pool_grow(&p->next, &p->next_alloc, r->nents ? r->nents : 1, sizeof *p->next))
+        pool_grow(&p->next, &p->next_alloc, r->nents ? r->nents : 1, sizeof *p->next) ||
+        pool_grow(&p->elem, &p->elem_alloc, r->nitems ? r->nitems : 1, sizeof *p->elem))
         return KS_ENOMEM;
     t.all = p->nodes;
     t.next = p->next;
+    t.elem = p->elem;
+    for (size_t i = 0; i < r->nitems; i++)
+        t.elem[i] = NULL;
     struct jnode *root = jnew(&t, "", 0, -1);
     for (size_t i = 0; i < r->nents && !t.oom; i++) {
         const struct entry *e = &r->ents[i];

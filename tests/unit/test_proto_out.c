@@ -178,3 +178,32 @@ TEST(proto_out_text_numbers_and_value_key)
                   "\"a\":{\"b\":\"2\",\"value\":\"1\"},\"k\\u0001\\\"\":\"3\"}}");
     proto_out_release(&o);
 }
+
+TEST(proto_out_nested_items)
+{
+    struct proto_out o;
+    proto_out_init(&o, 0);
+    proto_begin(&o, "t");
+    proto_item_begin(&o, "t.outer");
+    proto_cstr(&o, "t.outer.name", "o1");
+    proto_item_begin(&o, "t.outer.inner");
+    proto_int(&o, "t.outer.inner.v", 1);
+    proto_item_end(&o);
+    proto_item_begin(&o, "t.outer.inner");
+    proto_int(&o, "t.outer.inner.v", 2);
+    proto_int(&o, "t.outer.inner.v", 3);
+    proto_item_end(&o);
+    proto_cstr(&o, "t.outer.tail", "after"); /* back in the outer element */
+    proto_item_end(&o);
+    proto_item_begin(&o, "t.outer");
+    proto_cstr(&o, "t.outer.name", "o2");
+    proto_item_end(&o);
+    proto_cstr(&o, "t.top", "x");
+    proto_end(&o);
+    ASSERT_EQ(o.nrecs, 1);
+    ASSERT_STR_EQ(o.recs[0].json, "{\"t\":{\"outer\":[{\"name\":\"o1\",\"inner\":[{\"v\":1},"
+                                  "{\"v\":[2,3]}],\"tail\":\"after\"},{\"name\":\"o2\"}],"
+                                  "\"top\":\"x\"}}");
+    ASSERT_EQ(proto_out_count(&o, 0, "t.outer.inner.v"), 3);
+    proto_out_release(&o);
+}
