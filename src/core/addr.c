@@ -22,11 +22,32 @@ int addr_is_v4mapped(const uint8_t a[16])
     return memcmp(a, v4prefix, 12) == 0;
 }
 
+size_t addr_format4(const uint8_t a[4], char dst[16])
+{
+    char *p = dst;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+    return (size_t)(p - dst - 1);
+}
+
 void addr_format16(const uint8_t a[16], char *dst, size_t n)
 {
-    if (addr_is_v4mapped(a))
-        snprintf(dst, n, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-    else if (!inet_ntop(AF_INET6, a, dst, (socklen_t)n) && n)
+    if (addr_is_v4mapped(a)) {
+        char t[16];
+        size_t l = addr_format4(a + 12, t);
+        if (n) { /* cut like snprintf */
+            l = l < n ? l : n - 1;
+            memcpy(dst, t, l);
+            dst[l] = '\0';
+        }
+    } else if (!inet_ntop(AF_INET6, a, dst, (socklen_t)n) && n)
         dst[0] = '\0';
 }
 

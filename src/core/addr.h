@@ -10,6 +10,8 @@
 /* ipver 4: first 4 bytes of in are the address; 6: all 16. */
 void addr_to16(int ipver, const uint8_t *in, uint8_t out[16]);
 int addr_is_v4mapped(const uint8_t a[16]);
+/* Dotted-quad text of a 4-byte IPv4 address, NUL-terminated; its length (at most 15). */
+size_t addr_format4(const uint8_t a[4], char dst[16]);
 /* Text form ("10.1.2.3", "2001:db8::1") of a 16-byte stored address. */
 void addr_format16(const uint8_t a[16], char *dst, size_t n);
 /* Text form of a decoded address (ipver 4 or 6). */

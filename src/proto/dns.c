@@ -35,6 +35,7 @@
  */
 #include "proto/dns.h"
 
+#include "core/addr.h"
 #include "core/err.h"
 #include "core/rdr.h"
 
@@ -79,15 +80,26 @@ enum { S_QD = 0, S_AN, S_NS, S_AR };
 struct dns_query {
     uint16_t id, flags, qtype, qclass;
     uint8_t has_q, dnssec_ok;
-    char *name; /* presentation form in wire case; malloc'ed, NULL when has_q == 0 */
+    /* the question name, presentation form in wire case (query_name): in sname when it
+       fits, else malloc'ed in name (NULL otherwise) */
+    char *name;
+    char sname[64];
 };
+
+#define DNS_QUERIES_INLINE 2
 
 struct dns_state {
     struct buf tcp[2]; /* TCP framing per direction (cap DNS_TCP_CAP) */
     uint8_t tcp_ready[2], tcp_lost[2];
-    struct dns_query *q; /* oldest first */
+    struct dns_query *q; /* oldest first: qin, or malloc'ed once more are waiting */
     size_t nq, qalloc;
+    struct dns_query qin[DNS_QUERIES_INLINE]; /* most sessions: one query, one response */
 };
+
+static const char *query_name(const struct dns_query *q)
+{
+    return q->name ? q->name : q->sname;
+}
 
 /* One parsed message: the header, its first question, where each section starts. */
 struct dns_msg {
@@ -393,7 +405,10 @@ static void write_rdata(struct proto_out *o, const struct dns_msg *m, const stru
     case T_AAAA:
         if (rr->rdlen != (rr->type == T_A ? 4u : 16u))
             goto bad;
-        inet_ntop(rr->type == T_A ? AF_INET : AF_INET6, d, t, sizeof t);
+        if (rr->type == T_A)
+            addr_format4(d, t);
+        else
+            inet_ntop(AF_INET6, d, t, sizeof t);
         proto_cstr(o, sp->data, t);
         return;
     case T_NS:
@@ -497,7 +512,10 @@ static void write_resolved(struct proto_out *o, const struct dns_msg *m)
             break;
         char t[64];
         if ((rr.type == T_A && rr.rdlen == 4) || (rr.type == T_AAAA && rr.rdlen == 16)) {
-            inet_ntop(rr.type == T_A ? AF_INET : AF_INET6, m->p + rr.rd, t, sizeof t);
+            if (rr.type == T_A)
+                addr_format4(m->p + rr.rd, t);
+            else
+                inet_ntop(AF_INET6, m->p + rr.rd, t, sizeof t);
             proto_cstr(o, "dns.resolved_ip", t);
         }
     }
@@ -565,7 +583,7 @@ static void write_txn(struct proto_out *o, const struct proto_ctx *c, const stru
                    rcode_name((unsigned)m->ext_rcode << 4 | (flags & 15), b));
     if (q && q->has_q)
         write_question(o, "dns.question.name", "dns.question.name_raw", "dns.question.type",
-                       "dns.question.class", q->name, q->qtype, q->qclass);
+                       "dns.question.class", query_name(q), q->qtype, q->qclass);
     else if (m && m->has_q)
         write_question(o, "dns.question.name", "dns.question.name_raw", "dns.question.type",
                        "dns.question.class", m->qname, m->qtype,
@@ -606,15 +624,22 @@ static void query_add(struct dns_state *s, struct proto_out *o, const struct pro
         write_txn(o, c, &s->q[0], NULL);
         pending_drop(s, 0);
     }
+    if (!s->q) {
+        s->q = s->qin;
+        s->qalloc = DNS_QUERIES_INLINE;
+    }
     if (s->nq == s->qalloc) {
-        size_t na = s->qalloc ? s->qalloc * 2 : 8;
+        size_t na = s->qalloc < 4 ? 8 : s->qalloc * 2;
         if (na > DNS_MAX_PENDING)
             na = DNS_MAX_PENDING;
-        struct dns_query *nq = realloc(s->q, na * sizeof *nq);
+        int inl = s->q == s->qin;
+        struct dns_query *nq = realloc(inl ? NULL : s->q, na * sizeof *nq);
         if (!nq) {
             proto_anomaly(o, "dns.out_of_memory");
             return;
         }
+        if (inl)
+            memcpy(nq, s->qin, s->nq * sizeof *nq);
         s->q = nq;
         s->qalloc = na;
     }
@@ -624,8 +649,10 @@ static void query_add(struct dns_state *s, struct proto_out *o, const struct pro
     q->flags = m->flags;
     q->dnssec_ok = (uint8_t)m->dnssec_ok;
     if (m->has_q) {
-        q->name = strdup(m->qname);
-        if (!q->name) {
+        size_t nl = strlen(m->qname);
+        if (nl < sizeof q->sname)
+            memcpy(q->sname, m->qname, nl + 1);
+        else if (!(q->name = strdup(m->qname))) {
             proto_anomaly(o, "dns.out_of_memory");
             return;
         }
@@ -645,7 +672,7 @@ static long query_find(const struct dns_state *s, const struct dns_msg *m, int m
         if (q->id != m->id)
             continue;
         if (!m->has_q || (q->has_q && q->qtype == m->qtype && q->qclass == qc &&
-                          strcasecmp(q->name, m->qname) == 0))
+                          strcasecmp(query_name(q), m->qname) == 0))
             return (long)i;
     }
     return -1;
@@ -743,7 +770,8 @@ static void dns_release(void *st)
     struct dns_state *s = st;
     for (size_t i = 0; i < s->nq; i++)
         query_free(&s->q[i]);
-    free(s->q);
+    if (s->q != s->qin)
+        free(s->q);
     s->q = NULL;
     s->nq = s->qalloc = 0;
     for (int dir = 0; dir < 2; dir++)

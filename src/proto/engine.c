@@ -50,7 +50,8 @@ struct proto_engine {
     /* the slot shared by every session with nothing to parse and nothing found: most of a
        busy link (not TCP/UDP, no parser wanted it, the engine full) costs no memory here */
     struct proto_sess *none;
-    struct reasm_budget rb; /* out-of-order bytes held by every session together */
+    struct reasm_budget rb;  /* out-of-order bytes held by every session together */
+    struct proto_pool *pool; /* record buffers shared by every session's sink */
     uint64_t per_parser[MAX_PARSERS];
     struct proto_engine_stats st;
     /* anomaly totals of forgotten sessions */
@@ -95,7 +96,10 @@ struct proto_engine *proto_engine_new(const struct proto_engine_cfg *cfg)
         e->cfg.max_reasm_bytes = (size_t)256 << 20;
     e->rb.max = e->cfg.max_reasm_bytes;
     e->none = calloc(1, sizeof *e->none);
-    if (!e->none) {
+    e->pool = proto_pool_new();
+    if (!e->none || !e->pool) {
+        proto_pool_free(e->pool);
+        free(e->none);
         free(e);
         return NULL;
     }
@@ -109,8 +113,10 @@ struct proto_engine *proto_engine_new(const struct proto_engine_cfg *cfg)
 
 void proto_engine_free(struct proto_engine *e)
 {
-    if (e)
+    if (e) {
         free(e->none);
+        proto_pool_free(e->pool);
+    }
     free(e);
 }
 
@@ -310,6 +316,7 @@ static struct proto_sess *sess_new(struct proto_engine *e, const struct decoded 
     s->e = e;
     s->l4 = d->proto;
     proto_out_init(&s->out, e->cfg.max_recs);
+    s->out.pool = e->pool;
     buf_init(&s->probe[0], PROTO_PROBE_MAX);
     buf_init(&s->probe[1], PROTO_PROBE_MAX);
     reasm_init(&s->rd[0]);

@@ -3,43 +3,65 @@
  *
  * While a record is open its values are kept as a flat list of entries
  * (path, text, the item they belong to).  proto_end() turns the list into the
- * finished record: one string block holding every path and text, the indexed
- * values pointing into it, and the JSON object built by grouping paths on their
- * dots.  Items (proto_item_begin) become arrays of objects; a path written more
- * than once at one place becomes an array of values.
+ * finished record: one allocation holding the indexed values, every path and
+ * text they point to, and the JSON object built by grouping paths on their
+ * dots.  The working buffers (open records, the JSON tree and text) come from a
+ * pool shared by the sinks of one thread, so a record costs one malloc.  Items (proto_item_begin)
+ * become arrays of objects; a path written more than once at one place becomes an array of values.
  */
 #include "proto/proto.h"
 
 #include "core/err.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct entry {
     uint32_t path, text; /* offsets into the open record's string buffer */
+    uint32_t tlen;       /* length of the text (without its NUL) */
+    int item;            /* index into items[] of the innermost open item, -1 = none */
     int64_t num;
     uint8_t kind;
-    int item; /* index into items[] of the innermost open item, -1 = none */
 };
 
 struct item {
-    uint32_t path; /* offset of the item path in strs */
-    int parent;    /* enclosing item or -1 */
+    uint32_t path, plen; /* offset and length of the item path in strs */
+    int parent;          /* enclosing item or -1 */
 };
 
 struct proto_open {
-    char *type;
+    struct buf type; /* NUL-terminated */
     struct buf strs; /* NUL-terminated paths and texts */
     struct entry *ents;
     size_t nents, ents_alloc;
     struct item *items;
     size_t nitems, items_alloc;
+    size_t nodes; /* bound on the JSON tree's nodes: path segments of entries and items */
     int stack[PROTO_MAX_ITEMS];
     int nstack;
     int overflow;
 };
+
+struct jnode;
+
+/*
+ * What a thread's sinks reuse from record to record: finished open records (their
+ * buffers grown to what past records needed) and build_json's tree and text.  Every one
+ * of them is capped by what one record may hold (PROTO_REC_MAX_BYTES / _VALUES).
+ */
+struct proto_pool {
+    struct proto_open *spare[PROTO_MAX_DEPTH];
+    int nspare;
+    struct buf json;
+    struct jnode *nodes;
+    size_t nodes_alloc;
+    long *next;
+    size_t next_alloc;
+    struct jnode **elem;
+    size_t elem_alloc;
+};
+
+#define JSON_MAX (4 * PROTO_REC_MAX_BYTES + 4096)
 
 void proto_out_init(struct proto_out *o, size_t max_recs)
 {
@@ -51,34 +73,52 @@ static void open_free(struct proto_open *r)
 {
     if (!r)
         return;
-    free(r->type);
+    buf_release(&r->type);
     buf_release(&r->strs);
     free(r->ents);
     free(r->items);
     free(r);
 }
 
-/* Done with an open record: keep its buffers for the next one (one spare per sink). */
+struct proto_pool *proto_pool_new(void)
+{
+    struct proto_pool *p = calloc(1, sizeof *p);
+    if (p)
+        buf_init(&p->json, JSON_MAX);
+    return p;
+}
+
+void proto_pool_free(struct proto_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nspare; i++)
+        open_free(p->spare[i]);
+    buf_release(&p->json);
+    free(p->nodes);
+    free(p->next);
+    free(p->elem);
+    free(p);
+}
+
+/* Done with an open record: keep its buffers in the pool for the next one. */
 static void open_recycle(struct proto_out *o, struct proto_open *r)
 {
-    if (o->spare || r->strs.alloc > 4 * 4096 || r->ents_alloc > 256) {
+    struct proto_pool *p = o->pool;
+    if (!p || p->nspare >= PROTO_MAX_DEPTH) {
         open_free(r);
         return;
     }
-    free(r->type);
-    r->type = NULL;
+    buf_reset(&r->type);
     buf_reset(&r->strs);
-    r->nents = r->nitems = 0;
+    r->nents = r->nitems = r->nodes = 0;
     r->nstack = 0;
     r->overflow = 0;
-    o->spare = r;
+    p->spare[p->nspare++] = r;
 }
 
 void proto_rec_free(struct proto_rec *r)
 {
-    free(r->type);
-    free(r->json);
-    free(r->vals);
     free(r->mem);
     memset(r, 0, sizeof *r);
 }
@@ -92,11 +132,14 @@ void proto_out_clear(struct proto_out *o)
 
 void proto_out_release(struct proto_out *o)
 {
-    open_free(o->spare);
-    o->spare = NULL;
-    for (int i = 0; i < o->depth; i++)
-        open_free(o->open[i]);
+    for (int i = 0; i < o->depth && i < PROTO_MAX_DEPTH; i++)
+        if (o->open[i])
+            open_recycle(o, o->open[i]);
     o->depth = 0;
+    if (o->own_pool)
+        proto_pool_free(o->pool);
+    o->pool = NULL;
+    o->own_pool = 0;
     proto_out_clear(o);
     free(o->recs);
     o->recs = NULL;
@@ -130,6 +173,25 @@ void proto_switch(struct proto_out *o, const char *parser)
     o->switch_to = parser;
 }
 
+static struct proto_open *open_take(struct proto_out *o)
+{
+    if (!o->pool) {
+        o->pool = proto_pool_new();
+        o->own_pool = o->pool != NULL;
+    }
+    struct proto_pool *p = o->pool;
+    if (!p)
+        return NULL;
+    if (p->nspare)
+        return p->spare[--p->nspare];
+    struct proto_open *r = calloc(1, sizeof *r);
+    if (r) {
+        buf_init(&r->type, PROTO_REC_MAX_BYTES);
+        buf_init(&r->strs, PROTO_REC_MAX_BYTES);
+    }
+    return r;
+}
+
 void proto_begin(struct proto_out *o, const char *type)
 {
     if (o->depth >= PROTO_MAX_DEPTH) {
@@ -137,16 +199,10 @@ void proto_begin(struct proto_out *o, const char *type)
         proto_anomaly(o, "proto.nesting_too_deep");
         return;
     }
-    struct proto_open *r = o->spare;
-    o->spare = NULL;
-    if (!r && (r = calloc(1, sizeof *r)))
-        buf_init(&r->strs, PROTO_REC_MAX_BYTES);
-    if (r) {
-        r->type = strdup(type);
-        if (!r->type) {
-            open_free(r);
-            r = NULL;
-        }
+    struct proto_open *r = open_take(o);
+    if (r && buf_append(&r->type, type, strlen(type) + 1)) {
+        open_recycle(o, r);
+        r = NULL;
     }
     o->open[o->depth++] = r; /* NULL: out of memory, values are dropped */
 }
@@ -158,18 +214,31 @@ static struct proto_open *cur(struct proto_out *o)
     return o->open[o->depth - 1];
 }
 
+static int is_plain(unsigned c)
+{
+    return c >= 0x20 && c < 0x7f;
+}
+
 /* Append s (n bytes) to strs as text a reader can trust: printable ASCII and valid UTF-8 pass,
  * anything else becomes \xNN. */
 static int put_text(struct buf *b, const char *s, size_t n, uint32_t *off)
 {
+    static const char hx[] = "0123456789abcdef";
     *off = (uint32_t)b->len;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        size_t run = i;
+        while (run < n && is_plain(p[run]))
+            run++;
+        if (run > i) { /* printable ASCII goes as it is, a run at a time */
+            if (buf_append(b, p + i, run - i))
+                return KS_ELIMIT;
+            i = run;
+            continue;
+        }
         unsigned c = p[i];
         size_t len = 0;
-        if (c >= 0x20 && c < 0x7f)
-            len = 1;
-        else if (c >= 0xc2 && c <= 0xdf)
+        if (c >= 0xc2 && c <= 0xdf)
             len = 2;
         else if (c >= 0xe0 && c <= 0xef)
             len = 3;
@@ -189,7 +258,8 @@ static int put_text(struct buf *b, const char *s, size_t n, uint32_t *off)
             rc = buf_append(b, p + i, len);
             i += len;
         } else {
-            rc = buf_printf(b, "\\x%02x", c);
+            const char esc[4] = {'\\', 'x', hx[c >> 4], hx[c & 15]};
+            rc = buf_append(b, esc, sizeof esc);
             i++;
         }
         if (rc)
@@ -198,16 +268,27 @@ static int put_text(struct buf *b, const char *s, size_t n, uint32_t *off)
     return buf_putc(b, 0);
 }
 
+/* Length of a NUL-terminated path and its number of dot-separated segments. */
+static size_t path_len(const char *path, size_t *segs)
+{
+    size_t n = 0, s = 1;
+    for (; path[n]; n++)
+        s += path[n] == '.';
+    *segs = s;
+    return n;
+}
+
 static void add(struct proto_out *o, const char *name, const char *s, size_t n, int64_t num,
                 int kind)
 {
     struct proto_open *r = cur(o);
     if (!r || r->overflow)
         goto drop;
+    size_t segs, nl = path_len(name, &segs);
     if (r->nstack > 0) {
-        const char *ip = (const char *)r->strs.data + r->items[r->stack[r->nstack - 1]].path;
-        size_t il = strlen(ip);
-        if (strncmp(name, ip, il) != 0 || name[il] != '.') {
+        const struct item *it = &r->items[r->stack[r->nstack - 1]];
+        if (nl <= it->plen || name[it->plen] != '.' ||
+            memcmp(name, r->strs.data + it->path, it->plen) != 0) {
             proto_anomaly(o, "proto.bad_item_path"); /* a parser bug: say so, keep going */
             return;
         }
@@ -225,14 +306,16 @@ static void add(struct proto_out *o, const char *name, const char *s, size_t n, 
     struct entry *e = &r->ents[r->nents];
     size_t mark = r->strs.len;
     e->path = (uint32_t)r->strs.len;
-    if (buf_append(&r->strs, name, strlen(name) + 1) || put_text(&r->strs, s, n, &e->text)) {
+    if (buf_append(&r->strs, name, nl + 1) || put_text(&r->strs, s, n, &e->text)) {
         r->strs.len = mark;
         goto full;
     }
+    e->tlen = (uint32_t)(r->strs.len - 1 - e->text);
     e->num = num;
     e->kind = (uint8_t)kind;
     e->item = r->nstack ? r->stack[r->nstack - 1] : -1;
     r->nents++;
+    r->nodes += segs;
     return;
 full:
     r->overflow = 1;
@@ -253,9 +336,14 @@ void proto_cstr(struct proto_out *o, const char *name, const char *s)
 
 void proto_int(struct proto_out *o, const char *name, int64_t v)
 {
-    char t[24];
-    int n = snprintf(t, sizeof t, "%" PRId64, v);
-    add(o, name, t, (size_t)n, v, PROTO_V_INT);
+    char t[24], *end = t + sizeof t, *p = end;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    add(o, name, p, (size_t)(end - p), v, PROTO_V_INT);
 }
 
 void proto_bool(struct proto_out *o, const char *name, int v)
@@ -302,14 +390,17 @@ void proto_item_begin(struct proto_out *o, const char *path)
         r->items_alloc = na;
     }
     struct item *it = &r->items[r->nitems];
+    size_t segs, pl = path_len(path, &segs);
     it->path = (uint32_t)r->strs.len;
-    if (buf_append(&r->strs, path, strlen(path) + 1)) {
+    it->plen = (uint32_t)pl;
+    if (buf_append(&r->strs, path, pl + 1)) {
         r->overflow = 1;
         proto_anomaly(o, "proto.record_too_big");
         return;
     }
     it->parent = r->nstack ? r->stack[r->nstack - 1] : -1;
     r->stack[r->nstack++] = (int)r->nitems++;
+    r->nodes += segs + 1; /* its path and its element */
 }
 
 void proto_item_end(struct proto_out *o)
@@ -337,8 +428,9 @@ struct jnode {
 };
 
 struct jtree {
-    long *next;        /* next value of the same node, per entry (-1 = last) */
-    struct jnode *all; /* chunk of nodes */
+    long *next;          /* next value of the same node, per entry (-1 = last) */
+    struct jnode **elem; /* per item: its element once made (NULL before) */
+    struct jnode *all;   /* chunk of nodes */
     size_t n, alloc;
     int oom;
 };
@@ -381,8 +473,9 @@ static struct jnode *jwalk(struct jtree *t, struct jnode *node, const char *path
 {
     const char *p = path;
     while (node && *p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        size_t len = 0;
+        while (p[len] && p[len] != '.')
+            len++;
         node = jchild(t, node, p, len);
         p += len;
         if (*p == '.')
@@ -392,24 +485,24 @@ static struct jnode *jwalk(struct jtree *t, struct jnode *node, const char *path
 }
 
 /* The element object for item id `it` (creating the chain of enclosing items). */
-static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct proto_open *r, int it,
-                           const char **rest_base)
+static struct jnode *jitem(struct jtree *t, struct jnode *root, const struct proto_open *r, int it)
 {
-    const char *ipath = (const char *)r->strs.data + r->items[it].path;
+    if (t->elem[it])
+        return t->elem[it];
+    const struct item *im = &r->items[it];
+    const char *ipath = (const char *)r->strs.data + im->path;
     struct jnode *base = root;
     const char *rel = ipath;
-    if (r->items[it].parent >= 0) {
-        const char *pbase;
-        base = jitem(t, root, r, r->items[it].parent, &pbase);
-        size_t pl = strlen(pbase);
+    if (im->parent >= 0) {
+        base = jitem(t, root, r, im->parent);
+        size_t pl = r->items[im->parent].plen;
         rel = ipath + pl + (ipath[pl] == '.' ? 1 : 0);
     }
     struct jnode *arr = jwalk(t, base, rel);
-    *rest_base = ipath;
-    return arr ? jelem(t, arr, it) : NULL;
+    return t->elem[it] = arr ? jelem(t, arr, it) : NULL;
 }
 
-static int push_val(struct jtree *t, struct jnode *n, size_t e)
+static void push_val(struct jtree *t, struct jnode *n, size_t e)
 {
     t->next[e] = -1;
     if (n->nvals++)
@@ -417,104 +510,163 @@ static int push_val(struct jtree *t, struct jnode *n, size_t e)
     else
         n->first = (long)e;
     n->last = (long)e;
-    return 0;
 }
 
-static void json_str(struct buf *b, const char *s, size_t n)
+/* The JSON text goes into the pool's buffer; a failed reserve (the cap) is sticky. */
+struct jout {
+    struct buf *b;
+    int err;
+};
+
+/* Room for n more bytes; 0 when there is none (the error is kept). */
+static inline int jroom(struct jout *w, size_t n)
 {
-    buf_putc(b, '"');
-    size_t run = 0; /* start of the bytes that need no escape */
+    struct buf *b = w->b;
+    if (w->err)
+        return 0;
+    if (b->alloc - b->len < n && (w->err = buf_reserve(b, n)) != 0)
+        return 0;
+    return 1;
+}
+
+static inline void jput(struct jout *w, const void *s, size_t n)
+{
+    if (n && jroom(w, n)) {
+        memcpy(w->b->data + w->b->len, s, n);
+        w->b->len += n;
+    }
+}
+
+static inline void jputc(struct jout *w, char c)
+{
+    if (jroom(w, 1))
+        w->b->data[w->b->len++] = (uint8_t)c;
+}
+
+static void json_str(struct jout *w, const char *s, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    /* the text, its quotes, and room for more as escapes come */
+    if (!jroom(w, n + 2))
+        return;
+    struct buf *b = w->b;
+    uint8_t *d = b->data + b->len; /* a local cursor: stores through it cannot touch b->len */
+    *d++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20)
+        if (c != '"' && c != '\\' && c >= 0x20) {
+            *d++ = c;
             continue;
-        buf_append(b, s + run, i - run);
-        run = i + 1;
-        if (c < 0x20) {
-            buf_printf(b, "\\u%04x", c);
-        } else {
-            buf_putc(b, '\\');
-            buf_putc(b, c);
         }
+        b->len = (size_t)(d - b->data);
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t el = 2;
+        if (c < 0x20) {
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hx[c >> 4];
+            esc[5] = hx[c & 15];
+            el = 6;
+        }
+        /* the escape replaces one byte already counted; keep room for the rest */
+        if (!jroom(w, el - 1 + n - i + 1))
+            return;
+        memcpy(b->data + b->len, esc, el);
+        d = b->data + b->len + el;
     }
-    buf_append(b, s + run, n - run);
-    buf_putc(b, '"');
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
 }
 
-static void json_val(struct buf *b, const struct proto_open *r, const struct entry *e)
+static void json_val(struct jout *w, const struct proto_open *r, const struct entry *e)
 {
     const char *txt = (const char *)r->strs.data + e->text;
     if (e->kind == PROTO_V_STR)
-        json_str(b, txt, strlen(txt));
+        json_str(w, txt, e->tlen);
     else
-        buf_printf(b, "%s", txt);
+        jput(w, txt, e->tlen);
 }
 
-static void json_node(struct buf *b, const struct proto_open *r, const struct jtree *t,
+static void json_node(struct jout *w, const struct proto_open *r, const struct jtree *t,
                       const struct jnode *n);
 
-static void json_members(struct buf *b, const struct proto_open *r, const struct jtree *t,
+static void json_members(struct jout *w, const struct proto_open *r, const struct jtree *t,
                          const struct jnode *n)
 {
-    buf_putc(b, '{');
+    jputc(w, '{');
     int first = 1;
     for (const struct jnode *k = n->kids; k; k = k->next) {
         if (!first)
-            buf_putc(b, ',');
+            jputc(w, ',');
         first = 0;
-        json_str(b, k->seg, k->seglen);
-        buf_putc(b, ':');
-        json_node(b, r, t, k);
+        json_str(w, k->seg, k->seglen);
+        jputc(w, ':');
+        json_node(w, r, t, k);
     }
     if (n->nvals && n->kids) { /* a path used both as a value and as a parent */
-        buf_printf(b, "%s\"value\":", first ? "" : ",");
-        json_val(b, r, &r->ents[n->first]);
+        static const char key[] = ",\"value\":";
+        jput(w, key + first, sizeof key - 1 - (size_t)first);
+        json_val(w, r, &r->ents[n->first]);
     }
-    buf_putc(b, '}');
+    jputc(w, '}');
 }
 
-static void json_node(struct buf *b, const struct proto_open *r, const struct jtree *t,
+static void json_node(struct jout *w, const struct proto_open *r, const struct jtree *t,
                       const struct jnode *n)
 {
     if (n->is_array) {
-        buf_putc(b, '[');
+        jputc(w, '[');
         for (const struct jnode *k = n->kids; k; k = k->next) {
-            json_members(b, r, t, k);
+            json_members(w, r, t, k);
             if (k->next)
-                buf_putc(b, ',');
+                jputc(w, ',');
         }
-        buf_putc(b, ']');
+        jputc(w, ']');
     } else if (n->kids) {
-        json_members(b, r, t, n);
+        json_members(w, r, t, n);
     } else if (n->nvals == 1) {
-        json_val(b, r, &r->ents[n->first]);
+        json_val(w, r, &r->ents[n->first]);
     } else {
-        buf_putc(b, '[');
+        jputc(w, '[');
         for (long i = n->first; i >= 0; i = t->next[i]) {
             if (i != n->first)
-                buf_putc(b, ',');
-            json_val(b, r, &r->ents[i]);
+                jputc(w, ',');
+            json_val(w, r, &r->ents[i]);
         }
-        buf_putc(b, ']');
+        jputc(w, ']');
     }
 }
 
-static char *build_json(const struct proto_open *r)
+/* Grow *arr to hold at least n elements of size sz (kept for the next record). */
+static int pool_grow(void *arr, size_t *alloc, size_t n, size_t sz)
 {
+    if (n <= *alloc)
+        return 0;
+    size_t na = *alloc ? *alloc : 64;
+    while (na < n)
+        na *= 2;
+    void *p = realloc(*(void **)arr, na * sz);
+    if (!p)
+        return KS_ENOMEM;
+    *(void **)arr = p;
+    *alloc = na;
+    return 0;
+}
+
+/* The record's JSON object into p->json (not NUL-terminated); 0 or a negative KS_* error. */
+static int build_json(struct proto_pool *p, const struct proto_open *r)
+{
+    /* every entry adds at most its path's segments, every item its own and one element */
     struct jtree t = {0};
-    /* every entry adds at most (segments + item chain) nodes */
-    size_t segs = 1;
-    for (size_t i = 0; i < r->strs.len; i++)
-        if (r->strs.data[i] == '.' || r->strs.data[i] == 0)
-            segs++;
-    t.alloc = segs + r->nents + r->nitems + 1;
-    t.all = calloc(t.alloc, sizeof *t.all);
-    t.next = malloc((r->nents ? r->nents : 1) * sizeof *t.next);
-    if (!t.all || !t.next) {
-        free(t.all);
-        free(t.next);
-        return NULL;
-    }
+    t.alloc = r->nodes + 1;
+    if (pool_grow(&p->nodes, &p->nodes_alloc, t.alloc, sizeof *p->nodes) ||
+        pool_grow(&p->next, &p->next_alloc, r->nents ? r->nents : 1, sizeof *p->next) ||
+        pool_grow(&p->elem, &p->elem_alloc, r->nitems ? r->nitems : 1, sizeof *p->elem))
+        return KS_ENOMEM;
+    t.all = p->nodes;
+    t.next = p->next;
+    t.elem = p->elem;
+    for (size_t i = 0; i < r->nitems; i++)
+        t.elem[i] = NULL;
     struct jnode *root = jnew(&t, "", 0, -1);
     for (size_t i = 0; i < r->nents && !t.oom; i++) {
         const struct entry *e = &r->ents[i];
@@ -522,27 +674,52 @@ static char *build_json(const struct proto_open *r)
         struct jnode *base = root;
         const char *rel = path;
         if (e->item >= 0) {
-            const char *ib;
-            base = jitem(&t, root, r, e->item, &ib);
-            rel = path + strlen(ib) + 1;
+            base = jitem(&t, root, r, e->item);
+            rel = path + r->items[e->item].plen + 1;
         }
         struct jnode *leaf = base ? jwalk(&t, base, rel) : NULL;
-        if (!leaf || push_val(&t, leaf, i))
+        if (leaf)
+            push_val(&t, leaf, i);
+        else
             t.oom = 1;
     }
-    struct buf b;
-    buf_init(&b, 4 * PROTO_REC_MAX_BYTES + 4096);
-    char *out = NULL;
-    if (!t.oom) {
-        json_members(&b, r, &t, root);
-        if (buf_putc(&b, 0) == 0)
-            out = (char *)b.data; /* ownership moves to the caller */
-        else
-            buf_release(&b);
+    if (t.oom)
+        return KS_ENOMEM;
+    struct jout w = {&p->json, 0};
+    buf_reset(&p->json);
+    json_members(&w, r, &t, root);
+    return w.err;
+}
+
+/*
+ * The finished record in one block: the vals array, then the paths and texts, the JSON
+ * and the type.  NULL when out of memory.
+ */
+static char *rec_block(const struct proto_pool *p, const struct proto_open *r,
+                       struct proto_rec *rec)
+{
+    size_t vbytes = r->nents * sizeof *rec->vals, jlen = p->json.len;
+    char *m = malloc(vbytes + r->strs.len + jlen + 1 + r->type.len);
+    if (!m)
+        return NULL;
+    struct proto_val *v = (struct proto_val *)(void *)m;
+    char *strs = m + vbytes, *json = strs + r->strs.len, *type = json + jlen + 1;
+    memcpy(strs, r->strs.data, r->strs.len);
+    memcpy(json, p->json.data, jlen);
+    json[jlen] = 0;
+    memcpy(type, r->type.data, r->type.len);
+    for (size_t i = 0; i < r->nents; i++) {
+        v[i].path = strs + r->ents[i].path;
+        v[i].text = strs + r->ents[i].text;
+        v[i].num = r->ents[i].num;
+        v[i].kind = r->ents[i].kind;
     }
-    free(t.next);
-    free(t.all);
-    return out;
+    rec->mem = m;
+    rec->vals = v;
+    rec->nvals = r->nents;
+    rec->json = json;
+    rec->type = type;
+    return m;
 }
 
 void proto_end(struct proto_out *o)
@@ -576,23 +753,8 @@ void proto_end(struct proto_out *o)
         o->recs_alloc = na;
     }
     struct proto_rec rec = {0};
-    rec.json = build_json(r);
-    rec.vals = calloc(r->nents, sizeof *rec.vals);
-    rec.mem = malloc(r->strs.len ? r->strs.len : 1);
-    if (!rec.json || !rec.vals || !rec.mem) {
-        proto_rec_free(&rec);
+    if (build_json(o->pool, r) || !rec_block(o->pool, r, &rec))
         goto oom;
-    }
-    memcpy(rec.mem, r->strs.data, r->strs.len);
-    for (size_t i = 0; i < r->nents; i++) {
-        rec.vals[i].path = rec.mem + r->ents[i].path;
-        rec.vals[i].text = rec.mem + r->ents[i].text;
-        rec.vals[i].num = r->ents[i].num;
-        rec.vals[i].kind = r->ents[i].kind;
-    }
-    rec.nvals = r->nents;
-    rec.type = r->type;
-    r->type = NULL;
     o->recs[o->nrecs++] = rec;
     open_recycle(o, r);
     return;

@@ -111,13 +111,17 @@ struct proto_val {
     uint8_t kind;     /* enum proto_vkind */
 };
 
-/* A finished record: its type, its JSON object (ECS nesting) and its indexed values. */
+/*
+ * A finished record: its type, its JSON object (ECS nesting) and its indexed values.
+ * One allocation holds it all: mem is its start (the vals array), json, type, paths and
+ * texts point inside it; proto_rec_free frees mem.
+ */
 struct proto_rec {
     char *type;
     char *json; /* {"dns":{…}} — one JSON object, NUL-terminated */
     struct proto_val *vals;
     size_t nvals;
-    char *mem; /* owns paths and texts */
+    char *mem; /* owns the block */
 };
 
 #define PROTO_REC_MAX_BYTES (64 * 1024) /* values of one record */
@@ -126,11 +130,16 @@ struct proto_rec {
 #define PROTO_MAX_ITEMS 8 /* nested items inside one record */
 
 struct proto_open; /* a record being written (private) */
+struct proto_pool; /* buffers reused from record to record (private) */
 
 struct proto_out {
     struct proto_open *open[PROTO_MAX_DEPTH];
     int depth;
-    struct proto_open *spare; /* a finished record's buffers, kept for the next one */
+    /* Working buffers of open and finished records, kept for the next record.  Set it to a
+     * pool shared by the sinks of one thread (proto_pool_new) so that a session writing one
+     * record does not grow fresh buffers; NULL: the sink makes its own on first use. */
+    struct proto_pool *pool;
+    int own_pool;
     /* finished records, in the order they were ended; the owner takes them */
     struct proto_rec *recs;
     size_t nrecs, recs_alloc, max_recs;
@@ -141,6 +150,10 @@ struct proto_out {
     uint64_t dropped_values, dropped_records;
     const char *switch_to; /* set by proto_switch, read and cleared by the dispatcher */
 };
+
+/* A pool for the sinks of one thread; it must outlive them.  NULL when out of memory. */
+struct proto_pool *proto_pool_new(void);
+void proto_pool_free(struct proto_pool *p);
 
 /* max_recs: records kept per sink before new ones are dropped (0 = 10,000). */
 void proto_out_init(struct proto_out *o, size_t max_recs);

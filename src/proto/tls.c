@@ -183,7 +183,10 @@ static const struct {
 
 static void hex4(char out[5], uint16_t v)
 {
-    snprintf(out, 5, "%04x", (unsigned)v);
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 4; i++)
+        out[i] = hx[(v >> (12 - 4 * i)) & 15];
+    out[4] = 0;
 }
 
 /* Lowercase hex of a digest, first `chars` characters. */
@@ -392,8 +395,16 @@ static int cmp_u16(const void *a, const void *b)
 /* "v1-v2-…" in decimal (JA3). */
 static void join_dec(struct buf *b, const struct u16list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        buf_printf(b, "%s%u", i ? "-" : "", (unsigned)l->v[i]);
+    for (size_t i = 0; i < l->n; i++) {
+        char t[8], *end = t + sizeof t, *p = end;
+        unsigned v = l->v[i];
+        do
+            *--p = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        if (i)
+            *--p = '-';
+        buf_append(b, p, (size_t)(end - p));
+    }
 }
 
 /* "hhhh,hhhh,…" in 4-digit hex, optionally sorted, skipping SNI and ALPN when asked (JA4). */
@@ -407,7 +418,10 @@ static void join_hex(struct buf *b, const struct u16list *l, int sorted, int ski
     for (size_t i = 0; i < l->n; i++) {
         if (skip_sni_alpn && (tmp[i] == 0x0000 || tmp[i] == 0x0010))
             continue;
-        buf_printf(b, "%s%04x", first ? "" : ",", (unsigned)tmp[i]);
+        char t[6];
+        t[0] = ',';
+        hex4(t + 1, tmp[i]);
+        buf_append(b, t + first, 5 - (size_t)first);
         first = 0;
     }
 }

@@ -7,6 +7,9 @@
 #include "core/ktime.h"
 #include "core/pos.h"
 
+#include <stdio.h>
+#include <string.h>
+
 TEST(core_buf_cap)
 {
     struct buf b;
@@ -121,4 +124,16 @@ TEST(core_addr_format)
     uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     addr_format(6, v6, s, sizeof s);
     ASSERT_STR_EQ(s, "2001:db8::1");
+    /* the dotted quad without printf: every digit count, compared with snprintf */
+    const uint8_t quads[][4] = {
+        {0, 0, 0, 0}, {9, 10, 99, 100}, {255, 254, 200, 109}, {1, 20, 7, 250}};
+    for (size_t i = 0; i < sizeof quads / sizeof quads[0]; i++) {
+        char want[16], got[16];
+        snprintf(want, sizeof want, "%u.%u.%u.%u", quads[i][0], quads[i][1], quads[i][2],
+                 quads[i][3]);
+        ASSERT_EQ(addr_format4(quads[i], got), strlen(want));
+        ASSERT_STR_EQ(got, want);
+    }
+    addr_format16(a, s, 5); /* cut like snprintf */
+    ASSERT_STR_EQ(s, "10.1");
 }

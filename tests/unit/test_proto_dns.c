@@ -591,6 +591,36 @@ TEST(dns_unanswered_and_pending_cap)
     h_close(&h);
 }
 
+/* Question names kept while waiting: short ones inline, long ones on the heap, both paired. */
+TEST(dns_pending_long_and_short_names)
+{
+    struct h h;
+    struct mb m;
+    const char *lng =
+        "a-label-of-some-length.another-fairly-long-label.and-a-third-one.example.test";
+    h_open(&h, 17, 53);
+    query(&m, 7, lng, 1);
+    h_feed(&h, 0, m.b, m.n);
+    query(&m, 8, "short.test", 1);
+    h_feed(&h, 0, m.b, m.n);
+    query(&m, 9, lng, 28); /* a third waiting query: past the inline pair */
+    h_feed(&h, 0, m.b, m.n);
+    hdr(&m, 7, 0x8180, 1, 0, 0, 0);
+    putname(&m, lng);
+    put16(&m, 1);
+    put16(&m, 1);
+    h_feed(&h, 1, m.b, m.n);
+    ASSERT_EQ(h.o.nrecs, 1);
+    ASSERT_STR_EQ(proto_out_get(&h.o, 0, "dns.question.name"), lng);
+    ASSERT_STR_EQ(proto_out_get(&h.o, 0, "dns.unanswered"), "false");
+    h_end(&h);
+    ASSERT_EQ(h.o.nrecs, 3);
+    ASSERT_STR_EQ(proto_out_get(&h.o, 1, "dns.question.name"), "short.test");
+    ASSERT_STR_EQ(proto_out_get(&h.o, 2, "dns.question.name"), lng);
+    ASSERT_STR_EQ(proto_out_get(&h.o, 2, "dns.question.type"), "AAAA");
+    h_close(&h);
+}
+
 TEST(dns_garbage_and_truncated)
 {
     struct h h;
