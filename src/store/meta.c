@@ -237,13 +237,26 @@ static int span_defer(struct store *st, const struct partition *p)
     return 0;
 }
 
+/* A value's first 8 bytes, big-endian and zero-padded: compares as strcmp does on them. */
+static uint64_t value_prefix(const char *v)
+{
+    uint64_t k = 0;
+    int i = 0;
+    for (; i < 8 && v[i]; i++)
+        k = k << 8 | (uint8_t)v[i];
+    return k << (8 * (8 - i));
+}
+
 /* qsort order of pending `fields` rows: the table's primary key (value: BINARY = strcmp). */
 static int cmp_pend(const void *a, const void *b)
 {
     const struct pend_field *x = a, *y = b;
     if (x->pid != y->pid)
         return x->pid < y->pid ? -1 : 1;
-    int c = strcmp(x->value, y->value);
+    if (x->prefix != y->prefix)
+        return x->prefix < y->prefix ? -1 : 1;
+    /* equal prefixes: both values end inside them, or both go on past 8 bytes */
+    int c = (x->prefix & 0xff) ? strcmp(x->value + 8, y->value + 8) : 0;
     if (c)
         return c;
     return x->id < y->id ? -1 : x->id > y->id;
@@ -308,8 +321,21 @@ static int part_pend(struct store *st, struct partition *p, int64_t pid, const c
             p->pend_alloc = na;
         }
     }
-    p->pend[p->npend++] = (struct pend_field){pid, value, id};
+    p->pend[p->npend++] = (struct pend_field){pid, value_prefix(value), value, id};
     return 0;
+}
+
+/* The lookup indexes of a day file this run created, once its rows are in. */
+static int part_index(struct store *st, struct partition *p)
+{
+    if (!p->deferred)
+        return 0;
+    int rc = store_exec(st, p->db, unique_sql);
+    if (!rc)
+        rc = store_exec(st, p->db, index_sql);
+    if (!rc)
+        p->deferred = 0;
+    return rc;
 }
 
 static int part_get(struct store *st, int day, struct partition **out)
@@ -336,14 +362,12 @@ static int part_get(struct store *st, int day, struct partition **out)
         int rc = span_defer(st, lru);
         if (!rc)
             rc = part_flush(st, lru);
+        if (!rc)
+            rc = part_index(st, lru);
         if (!rc && lru->in_txn) {
             rc = store_exec(st, lru->db, "COMMIT");
             lru->in_txn = 0;
         }
-        if (!rc && lru->deferred)
-            rc = store_exec(st, lru->db, unique_sql);
-        if (!rc && lru->deferred)
-            rc = store_exec(st, lru->db, index_sql);
         if (!rc)
             rc = part_close(st, lru, 1);
         if (rc)
@@ -570,19 +594,17 @@ int meta_commit_all(struct store *st)
     return 0;
 }
 
-/* Build the lookup indexes of the day files this run created (at the end of a run). */
+/*
+ * Build the lookup indexes of the day files this run created (at the end of a run), inside
+ * their open transactions: the COMMIT that follows writes the index pages to the WAL with the
+ * rest, instead of one commit (and WAL checkpoint) per CREATE INDEX.
+ */
 int meta_build_indexes(struct store *st)
 {
     for (size_t i = 0; i < st->nparts; i++) {
-        struct partition *p = &st->parts[i];
-        if (!p->deferred)
-            continue;
-        int rc = store_exec(st, p->db, unique_sql);
-        if (!rc)
-            rc = store_exec(st, p->db, index_sql);
+        int rc = part_index(st, &st->parts[i]);
         if (rc)
             return rc;
-        p->deferred = 0;
     }
     return 0;
 }

@@ -77,6 +77,7 @@ struct partition {
      */
     struct pend_field {
         int64_t pid;
+        uint64_t prefix; /* the value's first bytes, for the sort */
         const char *value;
         uint64_t id;
     } * pend;
