@@ -68,6 +68,7 @@ static const char *const index_sql =
 
 /* At most this many `fields` rows (24 bytes each) wait for a partition's flush. */
 #define PEND_MAX ((size_t)1 << 20)
+#define FIELD_ROWS 32
 
 static const char *const end_names[FLOW_END__COUNT] = {"active", "fin", "rst",
                                                        "idle",   "eof", "evicted"};
@@ -176,6 +177,7 @@ static int part_close(struct store *st, struct partition *p, int commit)
     sqlite3_finalize(p->ins);
     sqlite3_finalize(p->ins_rec);
     sqlite3_finalize(p->ins_field);
+    sqlite3_finalize(p->ins_fields);
     sqlite3_finalize(p->ins_path);
     sqlite3_finalize(p->get_path);
     for (size_t i = 0; i < p->paths_alloc; i++)
@@ -190,7 +192,7 @@ static int part_close(struct store *st, struct partition *p, int commit)
     sqlite3_close(p->db);
     p->ins = NULL;
     p->ins_rec = NULL;
-    p->ins_field = NULL;
+    p->ins_field = p->ins_fields = NULL;
     p->db = NULL;
     return rc;
 }
@@ -272,20 +274,25 @@ static int part_flush(struct store *st, struct partition *p)
     if (!p->npend)
         return 0;
     qsort(p->pend, p->npend, sizeof *p->pend, cmp_pend);
-    sqlite3_stmt *q = p->ins_field;
+    size_t n = 0;
+    for (size_t i = 0; i < p->npend; i++)
+        if (!n || cmp_pend(&p->pend[n - 1], &p->pend[i]) != 0)
+            p->pend[n++] = p->pend[i];
+    p->npend = 0;
     int rc = 0;
-    for (size_t i = 0; !rc && i < p->npend; i++) {
-        const struct pend_field *f = &p->pend[i];
-        if (i && cmp_pend(f - 1, f) == 0)
-            continue;
-        /* as text, whatever its kind: numeric fields compare through CAST (query/fields.c) */
-        sqlite3_bind_int64(q, 1, f->pid);
-        sqlite3_bind_text(q, 2, f->value, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 3, (sqlite3_int64)f->id);
+    for (size_t i = 0; !rc && i < n;) {
+        /* FIELD_ROWS rows a step while there are as many, then one */
+        sqlite3_stmt *q = n - i >= FIELD_ROWS ? p->ins_fields : p->ins_field;
+        int rows = q == p->ins_fields ? FIELD_ROWS : 1;
+        for (int k = 0; k < rows; k++, i++) {
+            /* as text, whatever its kind: numeric fields compare through CAST (query/fields.c) */
+            sqlite3_bind_int64(q, 3 * k + 1, p->pend[i].pid);
+            sqlite3_bind_text(q, 3 * k + 2, p->pend[i].value, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 3 * k + 3, (sqlite3_int64)p->pend[i].id);
+        }
         rc = sqlite3_step(q) == SQLITE_DONE ? 0 : store_sql_err(st, p->db, "insert field");
         sqlite3_reset(q);
     }
-    p->npend = 0;
     return rc;
 }
 
@@ -336,6 +343,16 @@ static int part_index(struct store *st, struct partition *p)
     if (!rc)
         p->deferred = 0;
     return rc;
+}
+
+/* INSERT of FIELD_ROWS `fields` rows in one step (the per-statement cost paid once). */
+static int prepare_fields(sqlite3 *db, sqlite3_stmt **out)
+{
+    char sql[64 + 10 * FIELD_ROWS];
+    int n = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO fields VALUES (?,?,?)");
+    for (int i = 1; i < FIELD_ROWS; i++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ",(?,?,?)");
+    return sqlite3_prepare_v2(db, sql, n, out, NULL);
 }
 
 static int part_get(struct store *st, int day, struct partition **out)
@@ -392,12 +409,16 @@ static int part_get(struct store *st, int day, struct partition **out)
          sqlite3_prepare_v2(p->db, "SELECT pid FROM paths WHERE path = ?", -1, &p->get_path,
                             NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(p->db, "INSERT OR IGNORE INTO fields VALUES (?,?,?)", -1, &p->ins_field,
-                            NULL) != SQLITE_OK))
+                            NULL) != SQLITE_OK ||
+         prepare_fields(p->db, &p->ins_fields) != SQLITE_OK))
         rc = store_sql_err(st, p->db, "prepare insert");
     if (rc) {
         sqlite3_finalize(p->ins);
         sqlite3_finalize(p->ins_rec);
         sqlite3_finalize(p->ins_field);
+        sqlite3_finalize(p->ins_fields);
+        sqlite3_finalize(p->ins_path);
+        sqlite3_finalize(p->get_path);
         sqlite3_close(p->db);
         st->nparts--;
         if (p != &st->parts[st->nparts])

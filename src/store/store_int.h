@@ -63,6 +63,7 @@ struct partition {
     sqlite3 *db;
     sqlite3_stmt *ins;
     sqlite3_stmt *ins_rec, *ins_field; /* protocol records and their indexed values */
+    sqlite3_stmt *ins_fields;          /* FIELD_ROWS values at once (meta.c) */
     sqlite3_stmt *ins_path, *get_path; /* the day file's path numbers */
     struct path_ent {
         char *path;
