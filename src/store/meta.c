@@ -243,10 +243,9 @@ static int span_defer(struct store *st, const struct partition *p)
 static uint64_t value_prefix(const char *v)
 {
     uint64_t k = 0;
-    int i = 0;
-    for (; i < 8 && v[i]; i++)
-        k = k << 8 | (uint8_t)v[i];
-    return k << (8 * (8 - i));
+    for (int i = 0; i < 8 && v[i]; i++)
+        k |= (uint64_t)(uint8_t)v[i] << (56 - 8 * i);
+    return k;
 }
 
 /*

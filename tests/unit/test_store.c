@@ -276,14 +276,15 @@ TEST(store_fields_rows_distinct_and_complete)
     int64_t id;
     ASSERT_EQ(store_ingest_begin(st, ident_a, "a.pcap", "pcap", "none", &id), 0);
     enum { N = 5000 };
-    int want3[2] = {0, 0}, wantb[2] = {0, 0};
+    int want3[2] = {0, 0}, wantb[2] = {0, 0}, wante[2] = {0, 0};
     for (int i = 1; i <= N; i++) {
         struct proto_out o;
         proto_out_init(&o, 0);
-        char lng[32], sh[2] = {(char)('a' + i % 3), 0};
+        char lng[32], sh[2] = {i % 3 ? (char)('a' + i % 3) : 0, 0}; /* "" too */
         snprintf(lng, sizeof lng, "prefix-common-%d", i % 7);
         want3[i % 2] += i % 7 == 3;
         wantb[i % 2] += i % 3 == 1;
+        wante[i % 2] += i % 3 == 0;
         for (int r = 0; r < 2; r++) {
             proto_begin(&o, "t");
             proto_cstr(&o, "t.name", "example.com");
@@ -323,6 +324,10 @@ TEST(store_fields_rows_distinct_and_complete)
                              "SELECT count(*) FROM fields JOIN paths USING(pid) "
                              "WHERE path = 't.short' AND value = 'b'"),
                   wantb[d]);
+        ASSERT_EQ(day_scalar(dir, day,
+                             "SELECT count(*) FROM fields JOIN paths USING(pid) "
+                             "WHERE path = 't.short' AND value = ''"),
+                  wante[d]);
         ASSERT_EQ(day_scalar(dir, day, "SELECT count(*) FROM records"), 2 * (N / 2));
         ASSERT_EQ(day_scalar(dir, day, "PRAGMA page_size"), 16384);
     }
