@@ -269,8 +269,7 @@ static int64_t day_scalar(const char *dir, int day, const char *sql)
  */
 TEST(store_fields_rows_distinct_and_complete)
 {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/f", t_tmpdir());
+    const char *dir = t_tmpdir();
     struct store *st = open_store(dir, 0);
     ASSERT_TRUE(st != NULL);
     int64_t id;
