@@ -265,7 +265,8 @@ static int64_t day_scalar(const char *dir, int day, const char *sql)
 /*
  * Each distinct (path, value, id) of the records gets exactly one `fields` row, whatever the
  * repetition (in a record, across records) and the order sessions arrive in: values that share
- * their first bytes, short ones, two day files filled in turn, more than one writer batch.
+ * their first bytes, short and empty ones, two day files filled in turn, more than one writer
+ * batch, more rows than wait for one flush.
  */
 TEST(store_fields_rows_distinct_and_complete)
 {
@@ -292,6 +293,8 @@ TEST(store_fields_rows_distinct_and_complete)
             proto_cstr(&o, "t.long", r ? "prefix-common-x" : lng);
             proto_cstr(&o, "t.short", sh);
             proto_int(&o, "t.num", i % 5);
+            for (int k = 0; i % 2 == 0 && k < 16; k++) /* day 0: over 64 Ki values a batch */
+                proto_int(&o, "t.tag", k);
             proto_end(&o);
         }
         struct session_rec s;
@@ -308,8 +311,8 @@ TEST(store_fields_rows_distinct_and_complete)
     store_close(st);
     for (int d = 0; d < 2; d++) {
         int day = d ? 20231115 : 20231114;
-        /* per session: t.name 1, t.long 2, t.short 1, t.num 1 */
-        ASSERT_EQ(day_scalar(dir, day, "SELECT count(*) FROM fields"), 5 * (N / 2));
+        /* per session: t.name 1, t.long 2, t.short 1, t.num 1 (and t.tag 16 on day 0) */
+        ASSERT_EQ(day_scalar(dir, day, "SELECT count(*) FROM fields"), (d ? 5 : 21) * (N / 2));
         ASSERT_EQ(day_scalar(dir, day, "SELECT count(DISTINCT id) FROM fields"), N / 2);
         ASSERT_EQ(day_scalar(dir, day,
                              "SELECT count(*) FROM fields JOIN paths USING(pid) "
