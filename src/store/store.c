@@ -299,10 +299,10 @@ int store_checkpoint(struct store *st, int64_t ingest_id, const struct ingest_pr
         rc = seg_flush_all(st, st->durable);
     if (!rc)
         rc = writer_drain(st);
-    if (!rc)
-        rc = meta_commit_all(st);
     if (!rc && p->status != INGEST_PARTIAL)
         rc = meta_build_indexes(st);
+    if (!rc)
+        rc = meta_commit_all(st);
     if (rc)
         return rc;
     if ((rc = store_exec(st, st->cat, "BEGIN IMMEDIATE")))

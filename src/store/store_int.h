@@ -63,6 +63,7 @@ struct partition {
     sqlite3 *db;
     sqlite3_stmt *ins;
     sqlite3_stmt *ins_rec, *ins_field; /* protocol records and their indexed values */
+    sqlite3_stmt *ins_fields;          /* FIELD_ROWS values at once (meta.c) */
     sqlite3_stmt *ins_path, *get_path; /* the day file's path numbers */
     struct path_ent {
         char *path;
@@ -70,6 +71,18 @@ struct partition {
         uint32_t hash;
     } * paths; /* open addressing, paths_alloc slots (a power of two) */
     size_t npaths, paths_alloc;
+    /*
+     * The `fields` rows of the writer's current batch, inserted sorted by the primary key
+     * (meta_flush): values point into the batch's records, so they go in before it is
+     * cleared.
+     */
+    struct pend_field {
+        int64_t pid;
+        uint64_t prefix; /* the value's first bytes, for the sort */
+        const char *value;
+        uint64_t id;
+    } * pend;
+    size_t npend, pend_alloc;
     int in_txn;
     int deferred; /* created by this run: lookup indexes built when it ends */
     int64_t min_ns, max_ns;
@@ -136,6 +149,7 @@ int seg_seal_all(struct store *st);
 
 /* meta.c */
 int meta_add(struct store *st, int64_t ingest_id, const struct session_rec *s);
+int meta_flush(struct store *st, int failed);
 int meta_commit_all(struct store *st);
 int meta_record_all(struct store *st);
 void meta_close_all(struct store *st);

@@ -117,6 +117,8 @@ static void *writer_main(void *arg)
             r->s.recs = r->s.nrecs ? b->recs + r->rec_first : NULL;
             rc = meta_add(st, b->ingest_id, &r->s);
         }
+        int frc = meta_flush(st, failed || rc);
+        rc = rc ? rc : frc;
         batch_clear(b);
 
         pthread_mutex_lock(&w->mu);

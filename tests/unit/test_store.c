@@ -4,9 +4,11 @@
 #include "core/addr.h"
 #include "core/err.h"
 #include "core/pos.h"
+#include "proto/proto.h"
 #include "store/store.h"
 
 #include <stdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -241,4 +243,94 @@ TEST(store_readonly_missing)
     struct store_opts o = {.readonly = 1};
     ASSERT_EQ(store_open(&st, dir, &o, msg, sizeof msg), KS_ENOENT);
     ASSERT_TRUE(strstr(msg, "no konseki store") != NULL);
+}
+
+static int64_t day_scalar(const char *dir, int day, const char *sql)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/meta/%08d.db", dir, day);
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+/*
+ * Each distinct (path, value, id) of the records gets exactly one `fields` row, whatever the
+ * repetition (in a record, across records) and the order sessions arrive in: values that share
+ * their first bytes, short and empty ones, two day files filled in turn, more than one writer
+ * batch, more rows than wait for one flush.
+ */
+TEST(store_fields_rows_distinct_and_complete)
+{
+    const char *dir = t_tmpdir();
+    struct store *st = open_store(dir, 0);
+    ASSERT_TRUE(st != NULL);
+    int64_t id;
+    ASSERT_EQ(store_ingest_begin(st, ident_a, "a.pcap", "pcap", "none", &id), 0);
+    enum { N = 5000 };
+    int want3[2] = {0, 0}, wantb[2] = {0, 0}, wante[2] = {0, 0};
+    for (int i = 1; i <= N; i++) {
+        struct proto_out o;
+        proto_out_init(&o, 0);
+        char lng[32], sh[2] = {i % 3 ? (char)('a' + i % 3) : 0, 0}; /* "" too */
+        snprintf(lng, sizeof lng, "prefix-common-%d", i % 7);
+        want3[i % 2] += i % 7 == 3;
+        wantb[i % 2] += i % 3 == 1;
+        wante[i % 2] += i % 3 == 0;
+        for (int r = 0; r < 2; r++) {
+            proto_begin(&o, "t");
+            proto_cstr(&o, "t.name", "example.com");
+            proto_cstr(&o, "t.name", "example.com");
+            proto_cstr(&o, "t.long", lng);
+            proto_cstr(&o, "t.long", r ? "prefix-common-x" : lng);
+            proto_cstr(&o, "t.short", sh);
+            proto_int(&o, "t.num", i % 5);
+            for (int k = 0; i % 2 == 0 && k < 16; k++) /* day 0: over 64 Ki values a batch */
+                proto_int(&o, "t.tag", k);
+            proto_end(&o);
+        }
+        struct session_rec s;
+        int64_t t = T0 + (i % 2) * DAY_NS + i;
+        mksession(&s, (uint64_t)(N + 1 - i), t, t, (const uint8_t *)"\x01", 1);
+        s.recs = o.recs;
+        s.nrecs = o.nrecs;
+        ASSERT_EQ(store_session_add(st, id, &s), 0);
+        o.nrecs = 0; /* the store owns them now */
+        proto_out_release(&o);
+    }
+    struct ingest_progress pr = {.status = INGEST_COMPLETE};
+    ASSERT_EQ(store_checkpoint(st, id, &pr), 0);
+    store_close(st);
+    for (int d = 0; d < 2; d++) {
+        int day = d ? 20231115 : 20231114;
+        /* per session: t.name 1, t.long 2, t.short 1, t.num 1 (and t.tag 16 on day 0) */
+        ASSERT_EQ(day_scalar(dir, day, "SELECT count(*) FROM fields"), (d ? 5 : 21) * (N / 2));
+        ASSERT_EQ(day_scalar(dir, day, "SELECT count(DISTINCT id) FROM fields"), N / 2);
+        ASSERT_EQ(day_scalar(dir, day,
+                             "SELECT count(*) FROM fields JOIN paths USING(pid) "
+                             "WHERE path = 't.long' AND value = 'prefix-common-3'"),
+                  want3[d]);
+        ASSERT_EQ(day_scalar(dir, day,
+                             "SELECT count(*) FROM fields JOIN paths USING(pid) "
+                             "WHERE path = 't.long' AND value = 'prefix-common-x'"),
+                  N / 2);
+        ASSERT_EQ(day_scalar(dir, day,
+                             "SELECT count(*) FROM fields JOIN paths USING(pid) "
+                             "WHERE path = 't.short' AND value = 'b'"),
+                  wantb[d]);
+        ASSERT_EQ(day_scalar(dir, day,
+                             "SELECT count(*) FROM fields JOIN paths USING(pid) "
+                             "WHERE path = 't.short' AND value = ''"),
+                  wante[d]);
+        ASSERT_EQ(day_scalar(dir, day, "SELECT count(*) FROM records"), 2 * (N / 2));
+        ASSERT_EQ(day_scalar(dir, day, "PRAGMA page_size"), 16384);
+    }
 }
