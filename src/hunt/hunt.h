@@ -139,10 +139,10 @@ struct hunt_coverage {
     unsigned days;
     uint64_t sessions;
     int64_t first_ns, last_ns; /* 0 when no data */
-    uint64_t bytes;
+    uint64_t bytes, packets;
     struct {
-        char app[24];
-        uint64_t sessions;
+        char app[24]; /* "" for sessions no parser recognised */
+        uint64_t sessions, bytes;
     } apps[32];
     unsigned napps;
     char missing[160]; /* needs the range has no data for, space separated */
@@ -168,7 +168,7 @@ struct hunt_opts {
     const struct hunt_coverage *cov;
 };
 
-/* The coverage of a range: days, sessions, bytes, sessions per protocol. */
+/* The coverage of a range: days, sessions, bytes, packets, sessions and bytes per protocol. */
 int hunt_coverage_get(struct store *st, int64_t since_ns, int64_t until_ns,
                       struct hunt_coverage *out);
 

@@ -276,8 +276,8 @@ static int cov_day(void *arg, int day, void *dbp)
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT coalesce(app,''), count(*), min(first_ns), max(last_ns),"
-                           " sum(src_bytes+dst_bytes) FROM sessions WHERE first_ns BETWEEN ? AND ?"
-                           " GROUP BY 1",
+                           " sum(src_bytes+dst_bytes), sum(src_pkts+dst_pkts) FROM sessions"
+                           " WHERE first_ns BETWEEN ? AND ? GROUP BY 1",
                            -1, &s, NULL) != SQLITE_OK)
         return hunt_fail(ctx, KS_ESQL, "coverage: %s", sqlite3_errmsg(db));
     sqlite3_bind_int64(s, 1, ctx->since_ns);
@@ -287,9 +287,11 @@ static int cov_day(void *arg, int day, void *dbp)
         const char *app = (const char *)sqlite3_column_text(s, 0);
         uint64_t n = (uint64_t)sqlite3_column_int64(s, 1);
         int64_t f = sqlite3_column_int64(s, 2), l = sqlite3_column_int64(s, 3);
+        uint64_t by = (uint64_t)sqlite3_column_int64(s, 4);
         any = 1;
         ctx->cov.sessions += n;
-        ctx->cov.bytes += (uint64_t)sqlite3_column_int64(s, 4);
+        ctx->cov.bytes += by;
+        ctx->cov.packets += (uint64_t)sqlite3_column_int64(s, 5);
         if (!ctx->cov.first_ns || f < ctx->cov.first_ns)
             ctx->cov.first_ns = f;
         if (l > ctx->cov.last_ns)
@@ -302,8 +304,10 @@ static int cov_day(void *arg, int day, void *dbp)
             snprintf(ctx->cov.apps[i].app, sizeof ctx->cov.apps[i].app, "%s", app ? app : "");
             ctx->cov.napps++;
         }
-        if (i < ctx->cov.napps)
+        if (i < ctx->cov.napps) {
             ctx->cov.apps[i].sessions += n;
+            ctx->cov.apps[i].bytes += by;
+        }
     }
     sqlite3_finalize(s);
     ctx->cov.days += any;

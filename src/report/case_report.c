@@ -242,7 +242,7 @@ int report_case(struct store *st, struct adb *a, const struct case_info *c,
         if (!rc)
             report_coverage_write(&d, &cov);
         if (!rc)
-            rc = report_traffic_write(&d, st, c->since_ns, c->until_ns, zones);
+            rc = report_traffic_write(&d, st, c->since_ns, c->until_ns, zones, &cov);
         if (rc) {
             snprintf(msg, msglen, "coverage: %s", ks_strerror(rc));
             goto out;

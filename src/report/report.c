@@ -52,58 +52,15 @@ struct cov_ctx {
     const struct hunt_zones *zones;
     struct report_cov *c;
     struct hunt_map hosts;
-    int err;
 };
 
-static void cov_app(struct report_cov *c, const char *app, uint64_t n, uint64_t bytes)
-{
-    unsigned i;
-    for (i = 0; i < c->napps; i++)
-        if (strcmp(c->apps[i].app, app) == 0)
-            break;
-    if (i == c->napps) {
-        if (i == sizeof c->apps / sizeof c->apps[0])
-            return;
-        snprintf(c->apps[i].app, sizeof c->apps[i].app, "%s", app);
-        c->napps++;
-    }
-    c->apps[i].sessions += n;
-    c->apps[i].bytes += bytes;
-}
-
-static int cov_day(void *arg, int day, void *dbp)
+/* Distinct hosts of one day file: both ends, each address once over the whole range. */
+static int cov_hosts_day(void *arg, int day, void *dbp)
 {
     (void)day;
     struct cov_ctx *x = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT coalesce(app,''), count(*), sum(src_bytes+dst_bytes),"
-                           " sum(src_pkts+dst_pkts), min(first_ns), max(last_ns)"
-                           " FROM sessions WHERE first_ns BETWEEN ?1 AND ?2 GROUP BY 1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return KS_ESQL;
-    sqlite3_bind_int64(s, 1, x->lo);
-    sqlite3_bind_int64(s, 2, x->hi);
-    int any = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *app = (const char *)sqlite3_column_text(s, 0);
-        uint64_t n = (uint64_t)sqlite3_column_int64(s, 1);
-        uint64_t by = (uint64_t)sqlite3_column_int64(s, 2);
-        any = 1;
-        x->c->sessions += n;
-        x->c->bytes += by;
-        x->c->packets += (uint64_t)sqlite3_column_int64(s, 3);
-        int64_t f = sqlite3_column_int64(s, 4), l = sqlite3_column_int64(s, 5);
-        if (!x->c->first_ns || f < x->c->first_ns)
-            x->c->first_ns = f;
-        if (l > x->c->last_ns)
-            x->c->last_ns = l;
-        cov_app(x->c, app && *app ? app : "(none)", n, by);
-    }
-    sqlite3_finalize(s);
-    x->c->days += any;
-    /* Distinct hosts: both ends, each address once. */
     if (sqlite3_prepare_v2(db,
                            "SELECT src_ip FROM sessions WHERE first_ns BETWEEN ?1 AND ?2"
                            " UNION SELECT dst_ip FROM sessions WHERE first_ns BETWEEN ?1 AND ?2",
@@ -135,10 +92,20 @@ int report_coverage(struct store *st, int64_t since_ns, int64_t until_ns,
                     const struct hunt_zones *zones, struct report_cov *out)
 {
     memset(out, 0, sizeof *out);
-    struct cov_ctx x = {.lo = since_ns, .hi = until_ns, .zones = zones, .c = out};
-    hunt_map_init(&x.hosts, 1, REPORT_MAX_HOSTS);
-    int rc = store_days_each(st, since_ns, until_ns, cov_day, &x);
-    hunt_map_release(&x.hosts);
+    /* Days, sessions, bytes, packets and protocols: the hunts' own coverage pass. */
+    int rc = hunt_coverage_get(st, since_ns, until_ns, &out->hunt);
+    if (rc)
+        return rc;
+    const struct hunt_coverage *hc = &out->hunt;
+    _Static_assert(sizeof out->apps / sizeof out->apps[0] == sizeof hc->apps / sizeof hc->apps[0],
+                   "a report lists every protocol the coverage pass counts");
+    out->napps = hc->napps;
+    for (unsigned i = 0; i < hc->napps; i++) {
+        snprintf(out->apps[i].app, sizeof out->apps[i].app, "%s",
+                 hc->apps[i].app[0] ? hc->apps[i].app : "(none)");
+        out->apps[i].sessions = hc->apps[i].sessions;
+        out->apps[i].bytes = hc->apps[i].bytes;
+    }
     /* Protocols by sessions, most first. */
     for (unsigned i = 1; i < out->napps; i++)
         for (unsigned j = i; j > 0 && out->apps[j].sessions > out->apps[j - 1].sessions; j--) {
@@ -146,32 +113,37 @@ int report_coverage(struct store *st, int64_t since_ns, int64_t until_ns,
             out->apps[j] = out->apps[j - 1];
             out->apps[j - 1] = t;
         }
+    struct cov_ctx x = {.lo = since_ns, .hi = until_ns, .zones = zones, .c = out};
+    hunt_map_init(&x.hosts, 1, REPORT_MAX_HOSTS);
+    rc = store_days_each(st, since_ns, until_ns, cov_hosts_day, &x);
+    hunt_map_release(&x.hosts);
     return rc;
 }
 
 void report_coverage_write(struct doc *d, const struct report_cov *c)
 {
+    const struct hunt_coverage *h = &c->hunt;
     char a[48], b[48], v[128], n1[32], n2[32];
-    ktime_format(c->first_ns, a, sizeof a);
-    ktime_format(c->last_ns, b, sizeof b);
-    if (!c->sessions) {
+    ktime_format(h->first_ns, a, sizeof a);
+    ktime_format(h->last_ns, b, sizeof b);
+    if (!h->sessions) {
         doc_p(d, "No sessions are stored in this range.");
         return;
     }
     snprintf(v, sizeof v, "%s .. %s", a, b);
     doc_kv(d, "Time covered", v);
-    snprintf(v, sizeof v, "%u", c->days);
+    snprintf(v, sizeof v, "%u", h->days);
     doc_kv(d, "Days with data", v);
-    snprintf(v, sizeof v, "%s sessions, %s packets", count_fmt(c->sessions, n1, sizeof n1),
-             count_fmt(c->packets, n2, sizeof n2));
+    snprintf(v, sizeof v, "%s sessions, %s packets", count_fmt(h->sessions, n1, sizeof n1),
+             count_fmt(h->packets, n2, sizeof n2));
     doc_kv(d, "Sessions", v);
-    doc_fmt_value((double)c->bytes, "bytes", v, sizeof v);
+    doc_fmt_value((double)h->bytes, "bytes", v, sizeof v);
     doc_kv(d, "Bytes on the wire", v);
     snprintf(v, sizeof v, "%" PRIu64 " internal, %" PRIu64 " external", c->internal_hosts,
              c->external_hosts);
     doc_kv(d, "Hosts", v);
-    const char *h[] = {"protocol (network.protocol)", "sessions", "bytes"};
-    doc_table(d, 3, h);
+    const char *head[] = {"protocol (network.protocol)", "sessions", "bytes"};
+    doc_table(d, 3, head);
     for (unsigned i = 0; i < c->napps; i++) {
         snprintf(n1, sizeof n1, "%" PRIu64, c->apps[i].sessions);
         doc_fmt_value((double)c->apps[i].bytes, "bytes", n2, sizeof n2);
@@ -265,31 +237,30 @@ static int top_put(void *arg, const void *key, size_t klen, void *value)
 }
 
 int report_traffic_write(struct doc *d, struct store *st, int64_t since_ns, int64_t until_ns,
-                         const struct hunt_zones *zones)
+                         const struct hunt_zones *zones, const struct report_cov *c)
 {
-    struct report_cov c;
-    int rc = report_coverage(st, since_ns, until_ns, zones, &c);
-    if (rc || !c.sessions)
-        return rc;
+    const struct hunt_coverage *h = &c->hunt;
+    if (!h->sessions)
+        return 0;
     static const int64_t steps[] = {60LL * 1000000000,    600LL * 1000000000,
                                     3600LL * 1000000000,  6 * 3600LL * 1000000000,
                                     86400LL * 1000000000, 7 * 86400LL * 1000000000};
-    int64_t span = c.last_ns - c.first_ns + 1, step = steps[5];
+    int64_t span = h->last_ns - h->first_ns + 1, step = steps[5];
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (span / steps[i] < REPORT_TIME_BUCKETS) {
             step = steps[i];
             break;
         }
     struct traffic_ctx x = {.lo = since_ns, .hi = until_ns, .step = step};
-    x.t0 = c.first_ns - (c.first_ns % step + step) % step;
-    x.n = (size_t)((c.last_ns - x.t0) / step + 1);
+    x.t0 = h->first_ns - (h->first_ns % step + step) % step;
+    x.n = (size_t)((h->last_ns - x.t0) / step + 1);
     if (x.n > 4 * REPORT_TIME_BUCKETS)
         x.n = 4 * REPORT_TIME_BUCKETS;
     x.buckets = calloc(x.n, sizeof *x.buckets);
     if (!x.buckets)
         return KS_ENOMEM;
     hunt_map_init(&x.talkers, sizeof(struct talker), REPORT_MAX_HOSTS);
-    rc = store_days_each(st, since_ns, until_ns, traffic_day, &x);
+    int rc = store_days_each(st, since_ns, until_ns, traffic_day, &x);
     if (!rc) {
         char title[96], step_txt[32];
         hunt_fmt_dur((double)step / 1e9, step_txt, sizeof step_txt);
@@ -489,7 +460,7 @@ int report_store(struct store *st, struct adb *a, const struct report_opts *o, F
         snprintf(msg, msglen, "coverage: %s", ks_strerror(rc));
         return rc;
     }
-    out->sessions = cov.sessions;
+    out->sessions = cov.hunt.sessions;
     ktime_format(o->now_ns, now, sizeof now);
     doc_begin(&d, f, format, "konseki retrospective analysis report");
     doc_pf(&d,
@@ -510,7 +481,7 @@ int report_store(struct store *st, struct adb *a, const struct report_opts *o, F
     }
     doc_h(&d, 2, "Data coverage");
     report_coverage_write(&d, &cov);
-    rc = report_traffic_write(&d, st, o->since_ns, o->until_ns, zones);
+    rc = report_traffic_write(&d, st, o->since_ns, o->until_ns, zones, &cov);
     if (rc) {
         snprintf(msg, msglen, "traffic: %s", ks_strerror(rc));
         goto done;
@@ -536,9 +507,7 @@ int report_store(struct store *st, struct adb *a, const struct report_opts *o, F
     struct hunt_opts ho = o->hopts ? *o->hopts : (struct hunt_opts){0};
     ho.since_ns = o->since_ns;
     ho.until_ns = o->until_ns;
-    struct hunt_coverage hcov;
-    if (hunt_coverage_get(st, o->since_ns, o->until_ns, &hcov) == 0)
-        ho.cov = &hcov; /* one pass over the day files for all the hunts */
+    ho.cov = &cov.hunt; /* the coverage pass above serves all the hunts */
     for (size_t i = 0; i < o->ndefs; i++) {
         const struct hunt_def *def = &o->defs[i];
         if (strcmp(def->kind, "query") == 0 && !def_param(def, "query")[0])

@@ -40,25 +40,23 @@ struct report_summary {
 
 /* The coverage of a range: what hunts and reports print first. */
 struct report_cov {
-    uint64_t sessions, bytes, packets;
-    int64_t first_ns, last_ns;
-    unsigned days;
+    struct hunt_coverage hunt; /* days, sessions, bytes, packets, time span (hunt_coverage_get) */
     uint64_t internal_hosts, external_hosts;
     struct {
-        char app[24];
+        char app[24]; /* "(none)" for sessions no parser recognised */
         uint64_t sessions, bytes;
-    } apps[32];
+    } apps[32]; /* most sessions first */
     unsigned napps;
 };
 
-/* Coverage of [since, until] (one pass over the day files). */
+/* Coverage of [since, until] (two passes over the day files: the hunts' and the hosts'). */
 int report_coverage(struct store *st, int64_t since_ns, int64_t until_ns,
                     const struct hunt_zones *zones, struct report_cov *out);
 /* Write the coverage section (key figures, protocols table). */
 void report_coverage_write(struct doc *d, const struct report_cov *c);
-/* Traffic over time and top talkers charts for [since, until]. */
+/* Traffic over time and top talkers charts for [since, until], whose coverage is c. */
 int report_traffic_write(struct doc *d, struct store *st, int64_t since_ns, int64_t until_ns,
-                         const struct hunt_zones *zones);
+                         const struct hunt_zones *zones, const struct report_cov *c);
 /* A hunt run's top results as a table (rank, score, entities, explanation, evidence, ATT&CK). */
 void report_run_write(struct doc *d, const struct hunt_run *r, unsigned top);
 
