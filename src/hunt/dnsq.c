@@ -79,23 +79,18 @@ int dnsq_resolvers(struct hunt_ctx *ctx, void *dbp, struct hunt_map *m)
 {
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(db,
+    int rc =
+        hunt_prepare_range(ctx, db,
                            "SELECT DISTINCT dst_ip FROM sessions WHERE first_ns BETWEEN ?1 AND ?2"
                            " AND app = 'dns' AND dst_port = 53",
-                           -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(ctx, KS_ESQL, "resolvers: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+                           &s, "resolvers");
+    if (rc)
+        return rc;
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW)
         if (sqlite3_column_bytes(s, 0) == 16)
             hunt_map_get(m, sqlite3_column_blob(s, 0), 16, 1);
-    sqlite3_finalize(s);
-    if (st != SQLITE_DONE)
-        return hunt_fail(ctx, KS_ESQL, "resolvers: %s", sqlite3_errmsg(db));
-    return 0;
+    return hunt_finish(ctx, db, s, st, "resolvers");
 }
 
 int dnsq_prepare(struct hunt_ctx *ctx, sqlite3 *db, struct hunt_map *resolvers, const char *what,

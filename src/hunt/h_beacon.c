@@ -309,13 +309,10 @@ static int bc_rows(struct bc *b, sqlite3 *db, int names, const char *cols, const
                  " WHERE first_ns BETWEEN ?1 AND ?2 AND piece = 0 %s",
                  cols, tail);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(b->ctx, KS_ESQL, "beacon: %s", sqlite3_errmsg(db));
-    int64_t lo, hi;
-    hunt_range(b->ctx, &lo, &hi);
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
-    int st, rc = 0;
+    int rc = hunt_prepare_range(b->ctx, db, sql, &s, "beacon");
+    if (rc)
+        return rc;
+    int st;
     uint8_t key[KEY_MAX];
     size_t kl;
     while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
@@ -337,10 +334,11 @@ static int bc_rows(struct bc *b, sqlite3 *db, int names, const char *cols, const
             rc = fn(b, key, kl, s, 2);
         }
     }
-    if (!rc && st != SQLITE_DONE)
-        rc = hunt_fail(b->ctx, KS_ESQL, "beacon: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return rc;
+    if (rc) {
+        sqlite3_finalize(s);
+        return rc;
+    }
+    return hunt_finish(b->ctx, db, s, st, "beacon");
 }
 
 /* Pass 1: count one entity's connections of a day; the first time, count its client. */

@@ -109,31 +109,28 @@ static int ks_day(void *arg, int day, void *dbp)
     struct ks *k = arg;
     sqlite3 *db = dbp;
     sqlite3_stmt *s = NULL;
-    int64_t lo, hi;
-    hunt_range(k->ctx, &lo, &hi);
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT src, dst, cn, count(*), sum(ec = 'KDC_ERR_C_PRINCIPAL_UNKNOWN'),"
-            " sum(ec = 'KDC_ERR_PREAUTH_FAILED'), sum(ec = 'KDC_ERR_PREAUTH_REQUIRED'),"
-            " sum(ec = 'KDC_ERR_CLIENT_REVOKED'), sum(ok = 1), min(t), max(t),"
-            " min(CASE WHEN ok = 1 THEN t END), min(CASE WHEN fail THEN t END), min(id),"
-            " min(CASE WHEN ok = 1 THEN id END), min(CASE WHEN fail THEN id END),"
-            " count(DISTINCT id)"
-            " FROM (SELECT *, ec IN ('KDC_ERR_C_PRINCIPAL_UNKNOWN', 'KDC_ERR_PREAUTH_FAILED',"
-            "  'KDC_ERR_CLIENT_REVOKED') AS fail"
-            "  FROM (SELECT s.src_ip AS src, s.dst_ip AS dst, s.id AS id, s.first_ns AS t,"
-            "   lower(json_extract(r.json, '$.krb.cname')) AS cn,"
-            "   json_extract(r.json, '$.krb.error_code') AS ec,"
-            "   json_extract(r.json, '$.krb.success') AS ok,"
-            "   json_extract(r.json, '$.krb.msg_type') AS mt"
-            "   FROM sessions s JOIN records r ON r.id = s.id AND r.piece = s.piece"
-            "   WHERE s.first_ns BETWEEN ?1 AND ?2 AND s.app = 'krb' AND r.type = 'krb')"
-            "  WHERE instr(mt, 'AS-REQ') > 0 AND cn IS NOT NULL)"
-            " GROUP BY src, dst, cn",
-            -1, &s, NULL) != SQLITE_OK)
-        return hunt_fail(k->ctx, KS_ESQL, "krb-spray: %s", sqlite3_errmsg(db));
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
+    int rc = hunt_prepare_range(
+        k->ctx, db,
+        "SELECT src, dst, cn, count(*), sum(ec = 'KDC_ERR_C_PRINCIPAL_UNKNOWN'),"
+        " sum(ec = 'KDC_ERR_PREAUTH_FAILED'), sum(ec = 'KDC_ERR_PREAUTH_REQUIRED'),"
+        " sum(ec = 'KDC_ERR_CLIENT_REVOKED'), sum(ok = 1), min(t), max(t),"
+        " min(CASE WHEN ok = 1 THEN t END), min(CASE WHEN fail THEN t END), min(id),"
+        " min(CASE WHEN ok = 1 THEN id END), min(CASE WHEN fail THEN id END),"
+        " count(DISTINCT id)"
+        " FROM (SELECT *, ec IN ('KDC_ERR_C_PRINCIPAL_UNKNOWN', 'KDC_ERR_PREAUTH_FAILED',"
+        "  'KDC_ERR_CLIENT_REVOKED') AS fail"
+        "  FROM (SELECT s.src_ip AS src, s.dst_ip AS dst, s.id AS id, s.first_ns AS t,"
+        "   lower(json_extract(r.json, '$.krb.cname')) AS cn,"
+        "   json_extract(r.json, '$.krb.error_code') AS ec,"
+        "   json_extract(r.json, '$.krb.success') AS ok,"
+        "   json_extract(r.json, '$.krb.msg_type') AS mt"
+        "   FROM sessions s JOIN records r ON r.id = s.id AND r.piece = s.piece"
+        "   WHERE s.first_ns BETWEEN ?1 AND ?2 AND s.app = 'krb' AND r.type = 'krb')"
+        "  WHERE instr(mt, 'AS-REQ') > 0 AND cn IS NOT NULL)"
+        " GROUP BY src, dst, cn",
+        &s, "krb-spray");
+    if (rc)
+        return rc;
     int st;
     while ((st = sqlite3_step(s)) == SQLITE_ROW) {
         const char *cn = (const char *)sqlite3_column_text(s, 2);
@@ -148,11 +145,7 @@ static int ks_day(void *arg, int day, void *dbp)
         if (u)
             ks_user_row(u, s); /* else over the cap: counted in users.refused */
     }
-    int rc = 0;
-    if (st != SQLITE_DONE) /* the message is the connection's: read it before finalize */
-        rc = hunt_fail(k->ctx, KS_ESQL, "krb-spray: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    return rc;
+    return hunt_finish(k->ctx, db, s, st, "krb-spray");
 }
 
 /* Pass 1: the users' counters into their pair. */

@@ -133,13 +133,9 @@ static int pe_day(void *arg, int day, void *dbp)
         " ORDER BY s.id";
 #undef PE_OPS
     sqlite3_stmt *s;
-    int rc = hunt_prepare(pe->ctx, db, sql, &s, "psexec");
+    int rc = hunt_prepare_range(pe->ctx, db, sql, &s, "psexec");
     if (rc)
         return rc;
-    int64_t lo, hi;
-    hunt_range(pe->ctx, &lo, &hi);
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
     sqlite3_bind_int64(s, 3, op_pid);
     sqlite3_bind_int64(s, 4, name_pid);
     sqlite3_bind_text(s, 5, pe->exts, -1, SQLITE_STATIC);
